@@ -1,0 +1,135 @@
+# parlab: `make` builds everything into build/, `make test` and
+# `make report` install what is missing first (scripts/deps).
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+SANITIZE ?=
+
+WARN    := -Wall -Wextra
+ALL_CFLAGS = $(CFLAGS) $(WARN) -pthread -MMD -MP -Iexecutors/include -Iworkloads
+LDLIBS_BASE := -pthread -lm
+
+# A sanitizer build gets its own tree so that it never mixes with the plain
+# one: build-san-thread/, build-san-address-undefined/.
+ifeq ($(SANITIZE),)
+BUILD   ?= build
+else
+comma := ,
+BUILD   ?= build-san-$(subst $(comma),-,$(SANITIZE))
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDLIBS_BASE += -fsanitize=$(SANITIZE)
+endif
+
+OPENMP  := -fopenmp
+CRITERION_CFLAGS = $(shell pkg-config --cflags criterion 2>/dev/null)
+CRITERION_LIBS   = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+# --- libraries -------------------------------------------------------------
+WL_SRC  := $(wildcard workloads/*.c)
+WL_OBJ  := $(WL_SRC:%.c=$(BUILD)/obj/%.o)
+CF_SRC  := $(wildcard executors/src/*.c)
+CF_OBJ  := $(CF_SRC:%.c=$(BUILD)/obj/%.o)
+LIBPL   := $(BUILD)/libparlab.a
+LIBCF_A := $(BUILD)/libcf.a
+LIBCF_SO := $(BUILD)/libcf.so
+MICRO_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard benchmarks/micro/lib/*.c))
+
+# --- programs: one binary per workload file of each model --------------------
+serial_PROGS   := $(patsubst workloads/serial/%.c,$(BUILD)/serial/%,$(wildcard workloads/serial/*.c))
+exec_PROGS     := $(patsubst executors/%.c,$(BUILD)/executors/%,$(wildcard executors/*.c))
+threads_PROGS  := $(patsubst raw_threads/%.c,$(BUILD)/raw_threads/%,$(wildcard raw_threads/*.c))
+procs_PROGS    := $(patsubst raw_processes/%.c,$(BUILD)/raw_processes/%,$(wildcard raw_processes/*.c))
+openmp_PROGS   := $(patsubst openmp/%.c,$(BUILD)/openmp/%,$(wildcard openmp/*.c))
+micro_PROGS    := $(patsubst benchmarks/micro/%.c,$(BUILD)/micro/%,$(wildcard benchmarks/micro/*.c))
+tool_PROGS     := $(patsubst workloads/tools/%.c,$(BUILD)/workloads/%,$(wildcard workloads/tools/*.c))
+PROGRAMS := $(serial_PROGS) $(exec_PROGS) $(threads_PROGS) $(procs_PROGS) \
+            $(openmp_PROGS) $(micro_PROGS) $(tool_PROGS)
+
+TEST_SRC := $(wildcard tests/*.c)
+TEST_BIN := $(BUILD)/tests/parlab-tests
+
+.PHONY: all test report install uninstall clean deps deps-test deps-report
+all: $(LIBCF_A) $(LIBCF_SO) $(LIBPL) $(PROGRAMS) $(BUILD)/cf.pc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(LIBPL): $(WL_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+$(LIBCF_A): $(CF_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+$(LIBCF_SO): $(CF_OBJ)
+	$(CC) -shared -Wl,-soname,libcf.so.0 -o $@ $^ $(LDLIBS_BASE)
+
+LINK = $(CC) $(ALL_CFLAGS) -o $@ $< $(1) $(LDLIBS_BASE)
+$(BUILD)/serial/%: workloads/serial/%.c $(LIBPL)
+	@mkdir -p $(@D)
+	$(call LINK,$(LIBPL))
+$(BUILD)/workloads/%: workloads/tools/%.c $(LIBPL)
+	@mkdir -p $(@D)
+	$(call LINK,$(LIBPL))
+$(BUILD)/executors/%: executors/%.c $(LIBCF_A) $(LIBPL)
+	@mkdir -p $(@D)
+	$(call LINK,$(LIBCF_A) $(LIBPL))
+$(BUILD)/raw_threads/%: raw_threads/%.c $(LIBPL)
+	@mkdir -p $(@D)
+	$(call LINK,$(LIBPL))
+$(BUILD)/raw_processes/%: raw_processes/%.c $(LIBPL)
+	@mkdir -p $(@D)
+	$(call LINK,$(LIBPL))
+$(BUILD)/openmp/%: openmp/%.c $(LIBPL)
+	@mkdir -p $(@D)
+	$(call LINK,$(LIBPL) $(OPENMP)) $(OPENMP)
+$(BUILD)/micro/%: benchmarks/micro/%.c $(MICRO_LIB_OBJ) $(LIBCF_A) $(LIBPL)
+	@mkdir -p $(@D)
+	$(call LINK,-Ibenchmarks/micro/lib $(MICRO_LIB_OBJ) $(LIBCF_A) $(LIBPL) $(OPENMP)) $(OPENMP)
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -c $< -o $@
+$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(LIBCF_A) $(LIBPL)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIBCF_A) $(LIBPL) $(CRITERION_LIBS) $(LDLIBS_BASE)
+
+$(BUILD)/cf.pc: executors/cf.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+# --- the two commands of README.md ---------------------------------------------
+# Tests run from the top directory with a bound on every test, so that a
+# deadlock fails the run instead of hanging it.
+TEST_TIMEOUT ?= 120
+test: deps-test
+	$(MAKE) --no-print-directory all $(TEST_BIN)
+	PARLAB_BUILD=$(BUILD) $(TEST_BIN) --timeout $(TEST_TIMEOUT) -j2 $(TEST_ARGS)
+
+report: deps-report
+	$(MAKE) --no-print-directory all
+	PARLAB_BUILD=$(BUILD) scripts/report
+
+deps-test:
+	@scripts/deps test
+deps-report:
+	@scripts/deps report
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(LIBCF_A) $(DESTDIR)$(PREFIX)/lib/libcf.a
+	install -m 755 $(LIBCF_SO) $(DESTDIR)$(PREFIX)/lib/libcf.so.0
+	ln -sf libcf.so.0 $(DESTDIR)$(PREFIX)/lib/libcf.so
+	install -m 644 executors/include/cf.h $(DESTDIR)$(PREFIX)/include/cf.h
+	install -m 644 $(BUILD)/cf.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/cf.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libcf.a $(DESTDIR)$(PREFIX)/lib/libcf.so \
+	      $(DESTDIR)$(PREFIX)/lib/libcf.so.0 $(DESTDIR)$(PREFIX)/include/cf.h \
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/cf.pc
+
+clean:
+	rm -rf build build-san-*
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

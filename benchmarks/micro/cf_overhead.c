@@ -1,0 +1,169 @@
+/* What one task costs in the cf thread backend, next to the floor of the
+ * primitive under it, measured side by side in one run:
+ *
+ *   (a) floor: a mutex + condition variable ping-pong between two threads
+ *       (one round trip: hand the turn over and get it back);
+ *   (b) cf_submit + cf_future_result of an empty task on an idle pool,
+ *       one at a time (also one round trip: to a worker and back);
+ *   (c) cf_map over 1,000,000 empty tasks: the cost per task when the
+ *       pool is kept busy, for several chunk sizes.
+ *
+ * Each figure is the median (and p90) over --rounds repetitions, in ns per
+ * operation.  Targets of the issue are printed with each ratio.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf.h"
+#include "cli.h"
+#include "stats.h"
+
+#include "micro_util.h"
+
+/* ---- (a) condvar ping-pong ---- */
+
+struct pingpong {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int turn;               /* 0: main's turn, 1: partner's, -1: stop */
+};
+
+static void *pong(void *arg)
+{
+	struct pingpong *pp = arg;
+
+	pthread_mutex_lock(&pp->lock);
+	for (;;) {
+		while (pp->turn == 0)
+			pthread_cond_wait(&pp->cond, &pp->lock);
+		if (pp->turn < 0)
+			break;
+		pp->turn = 0;
+		pthread_cond_signal(&pp->cond);
+	}
+	pthread_mutex_unlock(&pp->lock);
+	return NULL;
+}
+
+static double condvar_round_trip_ns(long iterations)
+{
+	struct pingpong pp = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+	pthread_t partner;
+
+	pthread_create(&partner, NULL, pong, &pp);
+	double start = pl_now();
+	pthread_mutex_lock(&pp.lock);
+	for (long i = 0; i < iterations; i++) {
+		pp.turn = 1;
+		pthread_cond_signal(&pp.cond);
+		while (pp.turn == 1)
+			pthread_cond_wait(&pp.cond, &pp.lock);
+	}
+	double elapsed = pl_now() - start;
+	pp.turn = -1;
+	pthread_cond_signal(&pp.cond);
+	pthread_mutex_unlock(&pp.lock);
+	pthread_join(partner, NULL);
+	return elapsed * 1e9 / iterations;
+}
+
+/* ---- (b) and (c) ---- */
+
+static int empty_task(cf_task *task)
+{
+	(void)task;
+	return 0;
+}
+
+static cf_executor *new_pool(int workers, int spin_us)
+{
+	cf_options opts = { .max_workers = workers, .idle_spin_us = spin_us };
+	cf_executor *ex;
+	cf_status st = cf_executor_new("thread", &opts, &ex);
+
+	if (st != CF_OK) {
+		fprintf(stderr, "cf_overhead: cannot create a pool: %s\n", cf_strerror(st));
+		exit(1);
+	}
+	return ex;
+}
+
+static double submit_result_ns(long iterations, int spin_us)
+{
+	cf_executor *ex = new_pool(1, spin_us);
+	cf_future *f;
+
+	/* Start the worker first so that thread creation is not measured. */
+	cf_submit(ex, empty_task, NULL, 0, &f);
+	cf_future_result(f, CF_FOREVER, NULL, NULL);
+	cf_future_release(f);
+
+	double start = pl_now();
+	for (long i = 0; i < iterations; i++) {
+		if (cf_submit(ex, empty_task, NULL, 0, &f) != CF_OK ||
+		    cf_future_result(f, CF_FOREVER, NULL, NULL) != CF_OK)
+			micro_fail("submit+result failed");
+		cf_future_release(f);
+	}
+	double elapsed = pl_now() - start;
+	cf_executor_free(ex);
+	return elapsed * 1e9 / iterations;
+}
+
+static long map_tasks = 1000000;
+
+static double map_ns_per_task(size_t chunksize, int workers)
+{
+	cf_executor *ex = new_pool(workers, 0);
+	cf_map_options opts = { .timeout = CF_FOREVER, .chunksize = chunksize };
+	cf_map_iter *it;
+	long got = 0;
+
+	double start = pl_now();
+	if (cf_map(ex, empty_task, NULL, 0, (size_t)map_tasks, &opts, &it) != CF_OK)
+		micro_fail("cf_map failed");
+	while (cf_map_next(it, NULL, NULL) == CF_OK)
+		got++;
+	cf_map_free(it);
+	double elapsed = pl_now() - start;
+	cf_executor_free(ex);
+	if (got != map_tasks)
+		micro_fail("cf_map lost results");
+	return elapsed * 1e9 / map_tasks;
+}
+
+int main(int argc, char **argv)
+{
+	struct micro_args args = micro_parse(argc, argv, "cf_overhead",
+		"cf thread backend: hand-off floor, submit+result, map of 1,000,000 empty tasks");
+	long trips = args.quick ? 2000 : 20000;
+	int workers = micro_cores();
+	struct micro_stat floor, one, spin;
+
+	if (args.quick)
+		map_tasks = 100000;
+	MICRO_MEASURE(&floor, args.rounds, condvar_round_trip_ns(trips));
+	MICRO_MEASURE(&one, args.rounds, submit_result_ns(trips, 0));
+	MICRO_MEASURE(&spin, args.rounds, submit_result_ns(trips, 50));
+
+	micro_header(&args);
+	micro_row(&args, "floor: mutex+condvar ping-pong round trip", &floor, NULL, 0, NULL);
+	micro_row(&args, "cf submit+result, idle pool", &one, &floor, 1.5,
+		  "target <= 1.5x the floor");
+	micro_row(&args, "cf submit+result, idle_spin_us=50", &spin, &floor, 0, NULL);
+
+	size_t chunks[] = { 1, 64, 1024 };
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		struct micro_stat m;
+		char label[96];
+
+		MICRO_MEASURE(&m, args.rounds, map_ns_per_task(chunks[i], workers));
+		snprintf(label, sizeof(label), "cf map, %ld empty tasks, chunksize %zu, %d workers",
+			 map_tasks, chunks[i], workers);
+		micro_row_target(&args, label, &m, 500.0, "target <= 500 ns/task");
+	}
+	return 0;
+}

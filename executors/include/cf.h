@@ -1,0 +1,264 @@
+/* cf: Python's concurrent.futures for C.
+ *
+ * The names follow the Python module so that a reader can map a tutorial
+ * line by line (docs/api.md has the table):
+ *
+ *   Python                                  cf
+ *   ThreadPoolExecutor(max_workers=3)       cf_executor_new("thread", &opts, &ex)
+ *   ProcessPoolExecutor(max_workers=4)      cf_executor_new("process", &opts, &ex)
+ *   executor.submit(fn, arg)                cf_submit(ex, fn, &arg, sizeof arg, &fut)
+ *   executor.map(fn, items, timeout=t)      cf_map(ex, fn, items, size, n, &mopts, &it)
+ *   future.result(timeout=t)                cf_future_result(fut, t, &data, &size)
+ *   as_completed(fs, timeout=t)             cf_as_completed_new(fs, n, t, &it)
+ *   wait(fs, timeout, return_when)          cf_wait(...)
+ *   executor.shutdown(wait, cancel_futures) cf_shutdown(ex, wait, cancel_futures)
+ *
+ * Principles:
+ * - A task function sees its argument as bytes and returns its result as
+ *   bytes; both are copied, so the caller may reuse its memory and the same
+ *   function runs unchanged on every backend (threads or processes).
+ * - A task fails by returning an error (a code and a message), which
+ *   reaches the caller through its future, like a Python exception.
+ * - Every call returns a cf_status; none aborts the program on bad input.
+ * - Timeouts are seconds as a double; CF_FOREVER (any negative value)
+ *   waits without bound, like Python's None.
+ */
+#ifndef CF_H
+#define CF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cf_status {
+	CF_OK = 0,
+	CF_TIMEOUT,             /* the time bound passed first */
+	CF_CANCELLED,           /* the future was cancelled */
+	CF_SHUTDOWN,            /* the executor no longer takes work */
+	CF_BROKEN,              /* a worker failed; the pool is unusable */
+	CF_TASK_FAILED,         /* the task returned an error: see cf_error */
+	CF_INVALID_STATE,       /* not possible now (e.g. released twice) */
+	CF_NOMEM,               /* out of memory */
+	CF_INVALID_ARGUMENT,    /* NULL where an object is needed, bad value */
+	CF_BUFFER_TOO_SMALL,    /* the caller's buffer cannot hold the result */
+	CF_END,                 /* an iterator has nothing more to give */
+	CF_UNKNOWN_BACKEND,     /* cf_executor_new: no backend of that name */
+	CF_SYSTEM,              /* the OS refused (thread or process creation) */
+} cf_status;
+
+/* A readable name for a status ("timeout", "task failed", ...). */
+const char *cf_strerror(cf_status status);
+
+#define CF_FOREVER (-1.0)
+
+/* A task's error, the C counterpart of the exception a Python task raises. */
+#define CF_ERROR_MESSAGE_MAX 256
+typedef struct cf_error {
+	int code;                               /* nonzero */
+	char message[CF_ERROR_MESSAGE_MAX];     /* NUL-terminated */
+} cf_error;
+
+typedef struct cf_executor cf_executor;
+typedef struct cf_future cf_future;
+typedef struct cf_task cf_task;
+
+/* ---- Writing a task ------------------------------------------------------
+ *
+ *   static int square(cf_task *task)
+ *   {
+ *           const long *n = cf_task_arg(task, NULL);
+ *           long result = *n * *n;
+ *           return cf_task_return(task, &result, sizeof result);
+ *   }
+ *
+ * A task returns 0 on success.  It returns a nonzero value to fail; the
+ * value becomes the error code unless cf_task_fail() set one with a
+ * message.  A task must not keep `task` after it returns.
+ */
+typedef int (*cf_fn)(cf_task *task);
+
+/* The argument bytes (NULL if none); *size gets their length when size is
+ * not NULL.  Aligned for any type. */
+const void *cf_task_arg(const cf_task *task, size_t *size);
+
+/* Copies `size` bytes as the task's result (replacing an earlier one).
+ * Returns 0, or CF_NOMEM. */
+int cf_task_return(cf_task *task, const void *data, size_t size);
+
+/* Records an error and returns its code, so that a task can write
+ * `return cf_task_fail(task, 42, "bad input %d", x);`.  A code of 0 is
+ * turned into -1: a failure always has a nonzero code. */
+int cf_task_fail(cf_task *task, int code, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- Executors ---------------------------------------------------------- */
+
+typedef struct cf_options {
+	/* Workers at most; 0 picks the backend's default: min(32, cores + 4)
+	 * threads like Python's ThreadPoolExecutor, or one process per core. */
+	int max_workers;
+	/* Thread names "prefix_0", "prefix_1", ... (NULL: "cf"). */
+	const char *thread_name_prefix;
+	/* Run once in every worker before its first task, with a copy of the
+	 * initarg bytes (like Python's initargs, which are pickled); a nonzero
+	 * return breaks the pool: pending and later submits fail with
+	 * CF_BROKEN. */
+	int (*initializer)(const void *initarg, size_t initarg_size);
+	const void *initarg;
+	size_t initarg_size;
+	/* Process backend: replace a worker after this many tasks (0: never). */
+	int max_tasks_per_child;
+	/* Back-pressure: cf_submit waits while this many tasks are queued and
+	 * not yet running (0: no bound, like Python). */
+	size_t max_queued;
+	/* How long an idle worker spins before it sleeps, in microseconds
+	 * (0: sleep at once).  Spinning trades CPU for hand-off latency. */
+	int idle_spin_us;
+} cf_options;
+
+/* Creates an executor of the named backend: "thread" or "process".
+ * opts may be NULL for all defaults.  Workers start on demand. */
+cf_status cf_executor_new(const char *backend, const cf_options *opts,
+			  cf_executor **out);
+
+/* The backend's name ("thread", "process"), or "" for NULL. */
+const char *cf_executor_backend(const cf_executor *ex);
+
+/* The worker bound actually used (after the 0 default is resolved). */
+int cf_executor_max_workers(const cf_executor *ex);
+
+/* Schedules fn(arg) and gives a new future (which the caller releases).
+ * The argument bytes are copied.  CF_SHUTDOWN after cf_shutdown,
+ * CF_BROKEN when the pool is broken. */
+cf_status cf_submit(cf_executor *ex, cf_fn fn, const void *arg, size_t arg_size,
+		    cf_future **out);
+
+/* Stops taking work.  With cancel_futures, tasks not yet running are
+ * cancelled.  With wait, returns after every worker has finished.  Safe
+ * to call more than once and from any thread but a worker of `ex`. */
+cf_status cf_shutdown(cf_executor *ex, bool wait, bool cancel_futures);
+
+/* cf_shutdown(ex, true, false), then frees ex.  Futures obtained from it
+ * stay valid until released.  NULL is ignored. */
+void cf_executor_free(cf_executor *ex);
+
+typedef struct cf_executor_stats {
+	size_t threads_created;         /* worker threads started so far */
+	size_t processes_created;       /* worker processes started so far */
+	size_t helper_threads;          /* threads besides workers (the
+					 * process pool's manager) */
+	size_t tasks_completed;         /* tasks that ran to the end */
+	size_t callback_errors;         /* done callbacks that returned nonzero */
+} cf_executor_stats;
+
+cf_status cf_executor_stats_get(cf_executor *ex, cf_executor_stats *stats);
+
+/* ---- Futures ------------------------------------------------------------ */
+
+/* Cancels the task if it has not started; true if the future is (now)
+ * cancelled, false if it is running or done. */
+bool cf_future_cancel(cf_future *f);
+bool cf_future_cancelled(cf_future *f);
+bool cf_future_running(cf_future *f);
+/* Finished or cancelled. */
+bool cf_future_done(cf_future *f);
+
+/* Waits up to timeout seconds for the task.  CF_OK: *data and *size (each
+ * may be NULL) describe the result, valid until the future is released.
+ * Otherwise CF_TIMEOUT, CF_CANCELLED, CF_TASK_FAILED (cf_future_exception
+ * says why), CF_BROKEN or CF_SHUTDOWN. */
+cf_status cf_future_result(cf_future *f, double timeout, const void **data,
+			   size_t *size);
+
+/* Same, but copies the result into buf; CF_BUFFER_TOO_SMALL (with *size
+ * set to the size needed) when it does not fit. */
+cf_status cf_future_result_into(cf_future *f, double timeout, void *buf,
+				size_t capacity, size_t *size);
+
+/* Waits like cf_future_result.  CF_OK: *error is the task's error, or NULL
+ * if the task succeeded.  Statuses as for cf_future_result, except that a
+ * failed task gives CF_OK with its error. */
+cf_status cf_future_exception(cf_future *f, double timeout,
+			      const cf_error **error);
+
+/* Calls fn(f, arg) once when the future is done (finished or cancelled):
+ * at once in this thread if it already is, else in the thread that
+ * completes it.  A callback returning nonzero is counted, never fatal.
+ * It must not release f. */
+typedef int (*cf_done_fn)(cf_future *f, void *arg);
+cf_status cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
+
+/* Gives up the caller's reference.  A running task still runs; its result
+ * is dropped.  CF_INVALID_STATE for a second release when detectable. */
+cf_status cf_future_release(cf_future *f);
+
+/* Futures alive in this process (not yet freed by every holder): lets a
+ * test check that map keeps a bounded number in flight. */
+size_t cf_futures_alive(void);
+
+/* ---- map ---------------------------------------------------------------- */
+
+typedef struct cf_map_iter cf_map_iter;
+
+typedef struct cf_map_options {
+	double timeout;         /* from the cf_map call; CF_FOREVER: none */
+	size_t chunksize;       /* items per task message (0 or 1: one) */
+	size_t max_in_flight;   /* chunks submitted ahead (0: 2 x workers) */
+} cf_map_options;
+
+/* Maps fn over `count` items of `item_size` bytes each, taken from
+ * `items` (copied as they are submitted, so items must stay valid until
+ * the iterator is freed).  opts may be NULL (no timeout, chunksize 1). */
+cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+		 size_t count, const cf_map_options *opts, cf_map_iter **out);
+
+/* The next result, in input order.  CF_OK with *data and *size valid until the
+ * next call; CF_END after the last; CF_TIMEOUT when the call's deadline
+ * passed; CF_TASK_FAILED when a task failed (cf_map_error says which and
+ * why).  Any status but CF_OK ends the iteration: later calls give it
+ * again, and tasks not yet started are cancelled. */
+cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size);
+
+/* The failed task's error and its item index, after CF_TASK_FAILED. */
+const cf_error *cf_map_error(const cf_map_iter *it, size_t *index);
+
+/* Cancels what has not started, waits for what runs, frees. */
+void cf_map_free(cf_map_iter *it);
+
+/* ---- wait and as_completed ---------------------------------------------- */
+
+typedef enum cf_return_when {
+	CF_FIRST_COMPLETED,
+	CF_FIRST_EXCEPTION,
+	CF_ALL_COMPLETED,
+} cf_return_when;
+
+/* Waits until the condition holds or timeout passes, then splits fs into
+ * done and not_done (arrays of n entries each, or NULL; counts in
+ * *n_done and *n_not_done, duplicates listed once).  CF_OK when the condition
+ * was met, CF_TIMEOUT when time ran out (the sets are filled either way). */
+cf_status cf_wait(cf_future *const *fs, size_t n, double timeout,
+		  cf_return_when when, cf_future **done, size_t *n_done,
+		  cf_future **not_done, size_t *n_not_done);
+
+typedef struct cf_as_completed cf_as_completed;
+
+/* An iterator over fs giving each future once (duplicates too), those
+ * already done first, then each as it completes.  timeout is from this
+ * call for the whole iteration. */
+cf_status cf_as_completed_new(cf_future *const *fs, size_t n, double timeout,
+			      cf_as_completed **out);
+
+/* CF_OK with the next done future; CF_END when all were given;
+ * CF_TIMEOUT when the deadline passed first. */
+cf_status cf_as_completed_next(cf_as_completed *it, cf_future **f);
+
+void cf_as_completed_free(cf_as_completed *it);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

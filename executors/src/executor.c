@@ -1,0 +1,106 @@
+/* The executor interface: picks a backend by name and forwards to its
+ * small table of operations, so that new backends (processes, remote
+ * workers) slot in without touching callers. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cf_backend *const backends[] = {
+	&cf__thread_backend,
+	&cf__process_backend,
+};
+
+static const struct cf_backend *find_backend(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+cf_status cf_executor_new(const char *backend, const cf_options *opts, cf_executor **out)
+{
+	static const cf_options defaults;
+	const struct cf_backend *b;
+	cf_executor *ex;
+
+	if (!backend || !out)
+		return CF_INVALID_ARGUMENT;
+	*out = NULL;
+	b = find_backend(backend);
+	if (!b)
+		return CF_UNKNOWN_BACKEND;
+	if (!opts)
+		opts = &defaults;
+	if (opts->max_workers < 0 || opts->max_tasks_per_child < 0 || opts->idle_spin_us < 0)
+		return CF_INVALID_ARGUMENT;
+	ex = calloc(1, sizeof(*ex));
+	if (!ex)
+		return CF_NOMEM;
+	ex->backend = b;
+	cf_status st = b->create(ex, opts);
+	if (st != CF_OK) {
+		free(ex);
+		return st;
+	}
+	*out = ex;
+	return CF_OK;
+}
+
+const char *cf_executor_backend(const cf_executor *ex)
+{
+	return ex ? ex->backend->name : "";
+}
+
+int cf_executor_max_workers(const cf_executor *ex)
+{
+	return ex ? ex->max_workers : 0;
+}
+
+cf_status cf_submit(cf_executor *ex, cf_fn fn, const void *arg, size_t arg_size, cf_future **out)
+{
+	cf_future *f;
+	cf_status st;
+
+	if (out)
+		*out = NULL;
+	if (!ex || !fn || !out || (!arg && arg_size))
+		return CF_INVALID_ARGUMENT;
+	st = cf__future_new(fn, arg, arg_size, &f);
+	if (st != CF_OK)
+		return st;
+	st = ex->backend->submit(ex, f);
+	if (st != CF_OK) {
+		cf__future_unref(f);
+		return st;
+	}
+	*out = f;
+	return CF_OK;
+}
+
+cf_status cf_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
+{
+	if (!ex)
+		return CF_INVALID_ARGUMENT;
+	return ex->backend->shutdown(ex, wait, cancel_futures);
+}
+
+void cf_executor_free(cf_executor *ex)
+{
+	if (!ex)
+		return;
+	ex->backend->shutdown(ex, true, false);
+	ex->backend->destroy(ex);
+	free(ex);
+}
+
+cf_status cf_executor_stats_get(cf_executor *ex, cf_executor_stats *stats)
+{
+	if (!ex || !stats)
+		return CF_INVALID_ARGUMENT;
+	memset(stats, 0, sizeof(*stats));
+	ex->backend->stats(ex, stats);
+	stats->callback_errors = atomic_load(&cf__callback_errors);
+	return CF_OK;
+}

@@ -1,0 +1,115 @@
+#define _GNU_SOURCE
+#include "frame_io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* 0 when all of len was read, 1 at EOF before any byte, -1 on error or
+ * EOF part way (then errno is 0). */
+static int read_full(int fd, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n > 0) {
+			got += (size_t)n;
+		} else if (n == 0) {
+			errno = 0;
+			return got == 0 ? 1 : -1;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+enum cf_frame_status cf__frame_read(int fd, struct cf_wire_header *h, unsigned char **payload,
+				    enum cf_wire_error *wire_error)
+{
+	unsigned char header[CF_WIRE_HEADER_SIZE];
+	int rc;
+
+	*payload = NULL;
+	*wire_error = CF_WIRE_OK;
+	rc = read_full(fd, header, sizeof(header));
+	if (rc == 1)
+		return CF_FRAME_EOF;
+	if (rc < 0)
+		return errno ? CF_FRAME_IO_ERROR : (*wire_error = CF_WIRE_TRUNCATED, CF_FRAME_CORRUPT);
+	*wire_error = cf_wire_get_header(header, h);
+	if (*wire_error != CF_WIRE_OK)
+		return CF_FRAME_CORRUPT;
+	if (h->length == 0)
+		return CF_FRAME_OK;
+	*payload = malloc(h->length);
+	if (!*payload)
+		return CF_FRAME_NOMEM;
+	rc = read_full(fd, *payload, h->length);
+	if (rc != 0) {
+		free(*payload);
+		*payload = NULL;
+		if (rc < 0 && errno)
+			return CF_FRAME_IO_ERROR;
+		*wire_error = CF_WIRE_TRUNCATED;
+		return CF_FRAME_CORRUPT;
+	}
+	return CF_FRAME_OK;
+}
+
+/* sendmsg with MSG_NOSIGNAL on a socket; plain writev on anything else
+ * (where the caller must have SIGPIPE handled). */
+static ssize_t send_iov(int fd, struct iovec *iov, int iovcnt)
+{
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+	ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+
+	if (n < 0 && errno == ENOTSOCK)
+		n = writev(fd, iov, iovcnt);
+	return n;
+}
+
+enum cf_frame_status cf__frame_write(int fd, uint8_t type, uint64_t id,
+				     const void *part1, size_t len1,
+				     const void *part2, size_t len2)
+{
+	unsigned char header[CF_WIRE_HEADER_SIZE];
+	struct iovec iov[3];
+	int iovcnt = 0;
+
+	if (len1 + len2 > CF_WIRE_MAX_PAYLOAD) {
+		errno = EMSGSIZE;
+		return CF_FRAME_IO_ERROR;
+	}
+	cf_wire_put_header(header, type, id, (uint32_t)(len1 + len2));
+	iov[iovcnt++] = (struct iovec){ header, sizeof(header) };
+	if (len1)
+		iov[iovcnt++] = (struct iovec){ (void *)part1, len1 };
+	if (len2)
+		iov[iovcnt++] = (struct iovec){ (void *)part2, len2 };
+
+	struct iovec *v = iov;
+	while (iovcnt > 0) {
+		ssize_t n = send_iov(fd, v, iovcnt);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return CF_FRAME_IO_ERROR;
+		}
+		/* Skip what was written, possibly part of an iovec. */
+		while (iovcnt > 0 && (size_t)n >= v->iov_len) {
+			n -= (ssize_t)v->iov_len;
+			v++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			v->iov_base = (unsigned char *)v->iov_base + n;
+			v->iov_len -= (size_t)n;
+		}
+	}
+	return CF_FRAME_OK;
+}

@@ -1,0 +1,30 @@
+/* Frames (wire.h) over a stream file descriptor: a pipe or a Unix socket
+ * between a process pool and a worker.  The transport half of the wire. */
+#ifndef CF_FRAME_IO_H
+#define CF_FRAME_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+enum cf_frame_status {
+	CF_FRAME_OK = 0,
+	CF_FRAME_EOF,           /* the peer closed before a new frame began */
+	CF_FRAME_IO_ERROR,      /* read/write failed (errno kept) */
+	CF_FRAME_CORRUPT,       /* a bad header, or EOF inside a frame */
+	CF_FRAME_NOMEM,
+};
+
+/* Reads one whole frame; *payload is malloc'ed (NULL when empty) and
+ * belongs to the caller.  *wire_error says what was corrupt. */
+enum cf_frame_status cf__frame_read(int fd, struct cf_wire_header *h, unsigned char **payload,
+				    enum cf_wire_error *wire_error);
+
+/* Writes a frame whose payload is part1 followed by part2 (either may be
+ * empty), never raising SIGPIPE: a dead peer gives CF_FRAME_IO_ERROR. */
+enum cf_frame_status cf__frame_write(int fd, uint8_t type, uint64_t id,
+				     const void *part1, size_t len1,
+				     const void *part2, size_t len2);
+
+#endif

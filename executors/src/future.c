@@ -1,0 +1,344 @@
+/* Futures: the state machine PENDING -> RUNNING -> FINISHED, or
+ * PENDING -> CANCELLED, and everything that waits on it.
+ *
+ * Each future has its own mutex, so completing one never contends with
+ * the executor's queue.  Lock order: a future's lock, then a waiter's
+ * (wait.c); never the other way round.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FUTURE_MAGIC 0xcf7f0001u
+#define FUTURE_DEAD  0xcf7fdeadu
+
+static atomic_size_t futures_alive;
+atomic_size_t cf__callback_errors;
+
+size_t cf_futures_alive(void)
+{
+	return atomic_load(&futures_alive);
+}
+
+bool cf__future_valid(const cf_future *f)
+{
+	return f && f->magic == FUTURE_MAGIC;
+}
+
+
+cf_status cf__future_new(cf_fn fn, const void *arg, size_t arg_size, cf_future **out)
+{
+	cf_future *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return CF_NOMEM;
+	if (cf__bytes_set(&f->arg, arg, arg_size) != CF_OK) {
+		free(f);
+		return CF_NOMEM;
+	}
+	pthread_mutex_init(&f->lock, NULL);
+	cf__cond_init(&f->done_cond);
+	f->magic = FUTURE_MAGIC;
+	f->state = CF_STATE_PENDING;
+	f->fn = fn;
+	atomic_init(&f->refs, 1);
+	atomic_fetch_add(&futures_alive, 1);
+	*out = f;
+	return CF_OK;
+}
+
+void cf__future_ref(cf_future *f)
+{
+	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
+void cf__future_unref(cf_future *f)
+{
+	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	f->magic = FUTURE_DEAD;
+	cf__bytes_clear(&f->arg);
+	cf__bytes_clear(&f->result);
+	free(f->error);
+	for (struct cf_callback *cb = f->callbacks, *next; cb; cb = next) {
+		next = cb->next;
+		free(cb);
+	}
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->done_cond);
+	free(f);
+	atomic_fetch_sub(&futures_alive, 1);
+}
+
+static bool is_done(const cf_future *f)
+{
+	return f->state == CF_STATE_CANCELLED || f->state == CF_STATE_FINISHED;
+}
+
+/* Called with f->lock held right after f became done: wakes every kind of
+ * waiter and hands back the callbacks, to be run without the lock. */
+static struct cf_callback *announce_done(cf_future *f)
+{
+	struct cf_callback *callbacks = f->callbacks;
+
+	if (f->waiting)
+		pthread_cond_broadcast(&f->done_cond);
+	cf_status outcome = f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
+	for (struct cf_waiter_link *l = f->waiters; l; l = l->next)
+		cf__waiter_notify(l, outcome);
+	f->callbacks = NULL;
+	return callbacks;
+}
+
+static void run_callbacks(cf_future *f, struct cf_callback *cb)
+{
+	while (cb) {
+		struct cf_callback *next = cb->next;
+		if (cb->fn(f, cb->arg) != 0)
+			atomic_fetch_add(&cf__callback_errors, 1);
+		free(cb);
+		cb = next;
+	}
+}
+
+bool cf__future_start(cf_future *f)
+{
+	bool start;
+
+	pthread_mutex_lock(&f->lock);
+	start = f->state == CF_STATE_PENDING;
+	if (start)
+		f->state = CF_STATE_RUNNING;
+	pthread_mutex_unlock(&f->lock);
+	return start;
+}
+
+void cf__future_finish(cf_future *f, struct cf_task *t)
+{
+	struct cf_callback *callbacks;
+
+	pthread_mutex_lock(&f->lock);
+	if (t->error) {
+		f->error = t->error;
+		t->error = NULL;
+		f->outcome = CF_TASK_FAILED;
+	} else {
+		cf__bytes_move(&f->result, &t->result);
+		f->outcome = CF_OK;
+	}
+	f->state = CF_STATE_FINISHED;
+	callbacks = announce_done(f);
+	pthread_mutex_unlock(&f->lock);
+	run_callbacks(f, callbacks);
+}
+
+void cf__future_abandon(cf_future *f, cf_status outcome)
+{
+	struct cf_callback *callbacks = NULL;
+
+	pthread_mutex_lock(&f->lock);
+	if (!is_done(f)) {
+		f->state = CF_STATE_FINISHED;
+		f->outcome = outcome;
+		callbacks = announce_done(f);
+	}
+	pthread_mutex_unlock(&f->lock);
+	run_callbacks(f, callbacks);
+}
+
+bool cf__future_outcome(cf_future *f, cf_status *outcome)
+{
+	bool done;
+
+	pthread_mutex_lock(&f->lock);
+	done = is_done(f);
+	if (outcome)
+		*outcome = f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
+	pthread_mutex_unlock(&f->lock);
+	return done;
+}
+
+/* Called with f->lock held. */
+static cf_status wait_locked(cf_future *f, double deadline)
+{
+	f->waiting++;
+	while (!is_done(f)) {
+		if (cf__cond_wait_until(&f->done_cond, &f->lock, deadline) == ETIMEDOUT &&
+		    !is_done(f))
+			break;
+	}
+	f->waiting--;
+	if (!is_done(f))
+		return CF_TIMEOUT;
+	return f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
+}
+
+cf_status cf__future_wait(cf_future *f, double deadline)
+{
+	pthread_mutex_lock(&f->lock);
+	cf_status st = wait_locked(f, deadline);
+	pthread_mutex_unlock(&f->lock);
+	return st;
+}
+
+bool cf__future_link_waiter(cf_future *f, struct cf_waiter_link *link)
+{
+	bool linked;
+
+	pthread_mutex_lock(&f->lock);
+	linked = !is_done(f);
+	if (linked) {
+		link->future = f;
+		link->prev = NULL;
+		link->next = f->waiters;
+		if (f->waiters)
+			f->waiters->prev = link;
+		f->waiters = link;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return linked;
+}
+
+void cf__future_unlink_waiter(cf_future *f, struct cf_waiter_link *link)
+{
+	pthread_mutex_lock(&f->lock);
+	if (link->prev)
+		link->prev->next = link->next;
+	else
+		f->waiters = link->next;
+	if (link->next)
+		link->next->prev = link->prev;
+	link->prev = link->next = NULL;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* ---- the public API ---- */
+
+bool cf_future_cancel(cf_future *f)
+{
+	struct cf_callback *callbacks = NULL;
+	bool cancelled;
+
+	if (!cf__future_valid(f))
+		return false;
+	pthread_mutex_lock(&f->lock);
+	if (f->state == CF_STATE_PENDING) {
+		f->state = CF_STATE_CANCELLED;
+		callbacks = announce_done(f);
+	}
+	cancelled = f->state == CF_STATE_CANCELLED;
+	pthread_mutex_unlock(&f->lock);
+	run_callbacks(f, callbacks);
+	return cancelled;
+}
+
+static enum cf_future_state state_of(cf_future *f)
+{
+	pthread_mutex_lock(&f->lock);
+	enum cf_future_state s = f->state;
+	pthread_mutex_unlock(&f->lock);
+	return s;
+}
+
+bool cf_future_cancelled(cf_future *f)
+{
+	return cf__future_valid(f) && state_of(f) == CF_STATE_CANCELLED;
+}
+
+bool cf_future_running(cf_future *f)
+{
+	return cf__future_valid(f) && state_of(f) == CF_STATE_RUNNING;
+}
+
+bool cf_future_done(cf_future *f)
+{
+	if (!cf__future_valid(f))
+		return false;
+	enum cf_future_state s = state_of(f);
+	return s == CF_STATE_CANCELLED || s == CF_STATE_FINISHED;
+}
+
+cf_status cf_future_result(cf_future *f, double timeout, const void **data, size_t *size)
+{
+	if (!cf__future_valid(f))
+		return CF_INVALID_ARGUMENT;
+	cf_status st = cf__future_wait(f, cf__deadline(timeout));
+	/* The result never changes once finished: safe to read unlocked. */
+	if (data)
+		*data = st == CF_OK ? f->result.data : NULL;
+	if (size)
+		*size = st == CF_OK ? f->result.size : 0;
+	return st;
+}
+
+cf_status cf_future_result_into(cf_future *f, double timeout, void *buf,
+				size_t capacity, size_t *size)
+{
+	const void *data;
+	size_t len;
+	cf_status st = cf_future_result(f, timeout, &data, &len);
+
+	if (size)
+		*size = len;
+	if (st != CF_OK)
+		return st;
+	if (len > capacity)
+		return CF_BUFFER_TOO_SMALL;
+	if (len && !buf)
+		return CF_INVALID_ARGUMENT;
+	if (len)
+		memcpy(buf, data, len);
+	return CF_OK;
+}
+
+cf_status cf_future_exception(cf_future *f, double timeout, const cf_error **error)
+{
+	if (!cf__future_valid(f))
+		return CF_INVALID_ARGUMENT;
+	cf_status st = cf__future_wait(f, cf__deadline(timeout));
+	if (error)
+		*error = st == CF_TASK_FAILED ? f->error : NULL;
+	return st == CF_TASK_FAILED ? CF_OK : st;
+}
+
+cf_status cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg)
+{
+	struct cf_callback *cb;
+
+	if (!cf__future_valid(f) || !fn)
+		return CF_INVALID_ARGUMENT;
+	cb = malloc(sizeof(*cb));
+	if (!cb)
+		return CF_NOMEM;
+	cb->fn = fn;
+	cb->arg = arg;
+	cb->next = NULL;
+	pthread_mutex_lock(&f->lock);
+	if (!is_done(f)) {
+		/* Append: callbacks run in the order they were added. */
+		struct cf_callback **tail = &f->callbacks;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = cb;
+		cb = NULL;
+	}
+	pthread_mutex_unlock(&f->lock);
+	run_callbacks(f, cb);
+	return CF_OK;
+}
+
+cf_status cf_future_release(cf_future *f)
+{
+	if (!cf__future_valid(f))
+		return f ? CF_INVALID_STATE : CF_INVALID_ARGUMENT;
+	pthread_mutex_lock(&f->lock);
+	bool twice = f->caller_released;
+	f->caller_released = true;
+	pthread_mutex_unlock(&f->lock);
+	if (twice)
+		return CF_INVALID_STATE;
+	cf__future_unref(f);
+	return CF_OK;
+}

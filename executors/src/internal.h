@@ -1,0 +1,152 @@
+/* What the parts of the library share and callers never see. */
+#ifndef CF_INTERNAL_H
+#define CF_INTERNAL_H
+
+#include "cf.h"
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+/* Arguments and results this small live inside the future or task, which
+ * saves two allocations per task on the hot path. */
+#define CF_INLINE_BYTES 48
+
+/* A byte buffer that is inline when small. */
+struct cf_bytes {
+	void *data;             /* inline_buf or malloc'ed */
+	size_t size;
+	alignas(max_align_t) unsigned char inline_buf[CF_INLINE_BYTES];
+};
+
+int cf__bytes_set(struct cf_bytes *b, const void *data, size_t size);
+/* Moves src into dst (dst must be empty), leaving src empty. */
+void cf__bytes_move(struct cf_bytes *dst, struct cf_bytes *src);
+void cf__bytes_clear(struct cf_bytes *b);
+
+/* What a running task sees (cf_task in cf.h): the same on every backend. */
+struct cf_task {
+	const void *arg;
+	size_t arg_size;
+	struct cf_bytes result;
+	cf_error *error;        /* set by cf_task_fail, malloc'ed */
+};
+
+void cf__task_init(struct cf_task *t, const void *arg, size_t arg_size);
+/* Runs fn; on return the task holds the result or the error (whose code
+ * is nonzero exactly when the task failed). */
+void cf__task_run(struct cf_task *t, cf_fn fn);
+void cf__task_clear(struct cf_task *t);
+
+/* ---- futures ---- */
+
+enum cf_future_state {
+	CF_STATE_PENDING,
+	CF_STATE_RUNNING,
+	CF_STATE_CANCELLED,
+	CF_STATE_FINISHED,
+};
+
+struct cf_waiter;
+struct cf_waiter_link {
+	struct cf_waiter *waiter;
+	struct cf_future *future;
+	struct cf_waiter_link *prev, *next;
+};
+
+struct cf_callback {
+	cf_done_fn fn;
+	void *arg;
+	struct cf_callback *next;
+};
+
+struct cf_future {
+	unsigned magic;
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond;
+	enum cf_future_state state;
+	cf_status outcome;      /* FINISHED: OK, TASK_FAILED, BROKEN, SHUTDOWN */
+	int waiting;            /* threads in cf_future_result & co. */
+	bool caller_released;
+	atomic_int refs;        /* the caller's and the executor's */
+
+	cf_fn fn;
+	struct cf_bytes arg;
+	struct cf_bytes result;
+	cf_error *error;
+
+	struct cf_callback *callbacks;
+	struct cf_waiter_link *waiters;
+
+	struct cf_future *next;          /* the backend's queue link */
+	void *backend_data;              /* free for the backend's use */
+};
+
+/* A new pending future holding one reference (the caller's). */
+cf_status cf__future_new(cf_fn fn, const void *arg, size_t arg_size,
+			 cf_future **out);
+/* Not NULL and not yet freed, as far as can be told. */
+bool cf__future_valid(const cf_future *f);
+void cf__future_ref(cf_future *f);
+void cf__future_unref(cf_future *f);
+/* PENDING -> RUNNING; false if it was cancelled (do not run it). */
+bool cf__future_start(cf_future *f);
+/* Finishes with what the task left (result or error). */
+void cf__future_finish(cf_future *f, struct cf_task *t);
+/* Finishes without running: CF_BROKEN or CF_SHUTDOWN. */
+void cf__future_abandon(cf_future *f, cf_status outcome);
+/* Whether f is done; with the outcome (CF_CANCELLED when cancelled). */
+bool cf__future_outcome(cf_future *f, cf_status *outcome);
+/* Waits until done or the absolute monotonic deadline (< 0: forever). */
+cf_status cf__future_wait(cf_future *f, double deadline);
+
+/* Links a waiter to f unless f is done; true if linked. */
+bool cf__future_link_waiter(cf_future *f, struct cf_waiter_link *link);
+void cf__future_unlink_waiter(cf_future *f, struct cf_waiter_link *link);
+/* wait.c: tells a waiter that link->future is done (called with the
+ * future's lock held). */
+void cf__waiter_notify(struct cf_waiter_link *link, cf_status outcome);
+
+/* ---- time ---- */
+
+double cf__now(void);
+/* now + timeout, or -1 for no deadline. */
+double cf__deadline(double timeout);
+/* Timed wait on cond (created by cf__cond_init) until an absolute
+ * monotonic deadline; < 0 waits without bound.  ETIMEDOUT or 0. */
+int cf__cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, double deadline);
+int cf__cond_init(pthread_cond_t *cond);
+
+/* ---- executors and backends ---- */
+
+struct cf_backend {
+	const char *name;
+	cf_status (*create)(cf_executor *ex, const cf_options *opts);
+	cf_status (*submit)(cf_executor *ex, cf_future *f);
+	cf_status (*shutdown)(cf_executor *ex, bool wait, bool cancel_futures);
+	void (*destroy)(cf_executor *ex);
+	void (*stats)(cf_executor *ex, cf_executor_stats *stats);
+};
+
+struct cf_executor {
+	const struct cf_backend *backend;
+	void *impl;
+	int max_workers;
+};
+
+/* Done callbacks that returned nonzero, process-wide: a callback may run
+ * after its executor is gone, so the count cannot live in the executor. */
+extern atomic_size_t cf__callback_errors;
+
+extern const struct cf_backend cf__thread_backend;
+extern const struct cf_backend cf__process_backend;
+
+int cf__cpu_count(void);
+
+/* process_worker.c: serves tasks and exits when this process was started
+ * as a worker of a process pool; returns at once otherwise.  Runs as a
+ * constructor, before main(). */
+void cf__process_worker_entry(void);
+
+#endif

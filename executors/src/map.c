@@ -1,0 +1,352 @@
+/* map(): results in input order, with a bounded number of tasks in flight.
+ *
+ * Python's Executor.map submits every item at once; mapping ten million
+ * items creates ten million futures before the first result.  Here the
+ * iterator keeps a window of `max_in_flight` chunks submitted ahead and
+ * tops it up as results are taken, so memory stays flat.
+ *
+ * With chunksize > 1 one task carries several items (a "batch"): the
+ * batch runs the user's function on each and packs the results into one
+ * buffer of records, which the iterator unpacks item by item.  This is
+ * what makes map cheap on the process backend, and it helps threads too.
+ */
+#include "internal.h"
+#include "wire.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A batch's argument: this header, the module name, then (aligned) count
+ * items of item_size bytes.
+ * The function is named twice: by pointer, valid in the process that made
+ * the batch, and by reference (wire.h), valid in a worker process that
+ * runs the same program at other addresses. */
+struct batch_header {
+	alignas(max_align_t) cf_fn fn;
+	int64_t pid;                    /* the process fn is valid in */
+	uint64_t item_size;
+	uint64_t count;
+	uint64_t fn_offset;
+	uint64_t module_len;
+};
+
+/* A batch's result: one record per item, each followed by its bytes padded
+ * so the next record (and every result) stays aligned.  A failed item
+ * ends the batch with a record that holds its cf_error. */
+struct batch_record {
+	alignas(max_align_t) uint32_t failed;
+	uint64_t size;
+};
+
+#define RECORD_ALIGN alignof(max_align_t)
+
+static size_t padded(size_t n)
+{
+	return (n + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
+}
+
+static size_t batch_items_offset(size_t module_len)
+{
+	return padded(sizeof(struct batch_header) + module_len);
+}
+
+struct growbuf {
+	unsigned char *data;
+	size_t len, cap;
+};
+
+static int growbuf_append_record(struct growbuf *g, uint32_t failed, const void *bytes, size_t size)
+{
+	size_t need = g->len + sizeof(struct batch_record) + padded(size);
+
+	if (need > g->cap) {
+		size_t cap = g->cap ? g->cap : 256;
+		while (cap < need)
+			cap *= 2;
+		unsigned char *data = realloc(g->data, cap);
+		if (!data)
+			return CF_NOMEM;
+		g->data = data;
+		g->cap = cap;
+	}
+	struct batch_record rec = { .failed = failed, .size = size };
+	memcpy(g->data + g->len, &rec, sizeof(rec));
+	if (size)
+		memcpy(g->data + g->len + sizeof(rec), bytes, size);
+	g->len = need;
+	return CF_OK;
+}
+
+/* The task that runs a chunk: the user's function once per item. */
+static int run_batch(cf_task *task)
+{
+	const struct batch_header *h = task->arg;
+	size_t size = task->arg_size;
+
+	if (size < sizeof(*h) || h->module_len > CF_WIRE_MAX_NAME ||
+	    size < batch_items_offset(h->module_len) ||
+	    (h->item_size && h->count > (size - batch_items_offset(h->module_len)) / h->item_size))
+		return cf_task_fail(task, -1, "map: malformed batch");
+
+	const char *module = (const char *)(h + 1);
+	const unsigned char *items = (const unsigned char *)h + batch_items_offset(h->module_len);
+	struct growbuf out = { 0 };
+	int rc = CF_OK;
+	cf_fn fn = h->fn;
+
+	if (h->pid != getpid()) {
+		struct cf_fnref ref = { module, h->module_len, h->fn_offset };
+		fn = (cf_fn)cf__fnref_to_fn(&ref);
+		if (!fn)
+			return cf_task_fail(task, -1, "map: the task function is not in this program");
+	}
+
+	for (uint64_t i = 0; i < h->count && rc == CF_OK; i++) {
+		struct cf_task item;
+
+		cf__task_init(&item, items + i * h->item_size, h->item_size);
+		cf__task_run(&item, fn);
+		if (item.error) {
+			rc = growbuf_append_record(&out, 1, item.error, sizeof(*item.error));
+			i = h->count;   /* the first failure ends the chunk */
+		} else {
+			rc = growbuf_append_record(&out, 0, item.result.data, item.result.size);
+		}
+		cf__task_clear(&item);
+	}
+	if (rc != CF_OK) {
+		free(out.data);
+		return cf_task_fail(task, CF_NOMEM, "map: out of memory packing results");
+	}
+	cf__bytes_clear(&task->result);
+	task->result.data = out.data;
+	task->result.size = out.len;
+	if (!out.data)          /* an empty batch: never submitted, but be safe */
+		task->result.data = task->result.inline_buf;
+	return 0;
+}
+
+struct cf_map_iter {
+	cf_executor *ex;
+	cf_fn fn;
+	const unsigned char *items;
+	size_t item_size, count;
+	size_t chunksize, nchunks, window;
+	double deadline;
+
+	cf_future **ring;       /* chunk c lives in ring[c % window] */
+	size_t next_submit;     /* next chunk to submit */
+	size_t next_consume;    /* chunk being read */
+	size_t item_in_chunk;   /* items of that chunk already given */
+	size_t cursor;          /* byte offset in a batch's result */
+	cf_future *held;        /* future whose result was given last */
+
+	cf_status final;        /* CF_OK while iterating */
+	cf_error error;
+	size_t error_index;
+};
+
+static size_t chunk_len(const cf_map_iter *it, size_t chunk)
+{
+	size_t first = chunk * it->chunksize;
+	size_t left = it->count - first;
+	return left < it->chunksize ? left : it->chunksize;
+}
+
+static cf_status submit_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
+{
+	const unsigned char *first = it->items + chunk * it->chunksize * it->item_size;
+	size_t n = chunk_len(it, chunk);
+
+	if (it->chunksize == 1)
+		return cf_submit(it->ex, it->fn, first, it->item_size, out);
+
+	struct cf_fnref ref;
+	if (cf__fnref_from_fn((void (*)(void))it->fn, &ref) != 0)
+		ref = (struct cf_fnref){ "", 0, 0 };
+	size_t items_at = batch_items_offset(ref.module_len);
+	size_t size = items_at + n * it->item_size;
+	struct batch_header *h = malloc(size);
+	if (!h)
+		return CF_NOMEM;
+	h->fn = it->fn;
+	h->pid = getpid();
+	h->fn_offset = ref.offset;
+	h->module_len = ref.module_len;
+	memcpy(h + 1, ref.module, ref.module_len);
+	h->item_size = it->item_size;
+	h->count = n;
+	memcpy((unsigned char *)h + items_at, first, n * it->item_size);
+	cf_status st = cf_submit(it->ex, run_batch, h, size, out);
+	free(h);
+	return st;
+}
+
+/* Refills the window in bursts: only once half of it has been taken.
+ * Submitting one task per result taken would wake a sleeping worker for
+ * every task; a burst wakes it once for many, and the oldest results are
+ * usually done by the time they are asked for. */
+static cf_status top_up(cf_map_iter *it)
+{
+	if (it->next_submit - it->next_consume > it->window / 2)
+		return CF_OK;
+	while (it->next_submit < it->nchunks &&
+	       it->next_submit - it->next_consume < it->window) {
+		cf_future **slot = &it->ring[it->next_submit % it->window];
+		cf_status st = submit_chunk(it, it->next_submit, slot);
+		if (st != CF_OK)
+			return st;
+		it->next_submit++;
+	}
+	return CF_OK;
+}
+
+static void drop_held(cf_map_iter *it)
+{
+	if (it->held) {
+		cf_future_release(it->held);
+		it->held = NULL;
+	}
+}
+
+/* Ends the iteration: what has not started is cancelled, the rest is
+ * left to finish on its own and dropped. */
+static cf_status finish(cf_map_iter *it, cf_status status)
+{
+	drop_held(it);
+	for (size_t c = it->next_consume; c < it->next_submit; c++) {
+		cf_future *f = it->ring[c % it->window];
+		cf_future_cancel(f);
+		cf_future_release(f);
+	}
+	it->next_consume = it->next_submit;
+	it->final = status;
+	return status;
+}
+
+cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+		 size_t count, const cf_map_options *opts, cf_map_iter **out)
+{
+	cf_map_iter *it;
+
+	if (out)
+		*out = NULL;
+	if (!ex || !fn || !out || (!items && count && item_size))
+		return CF_INVALID_ARGUMENT;
+	if (count && item_size && count > SIZE_MAX / item_size)
+		return CF_INVALID_ARGUMENT;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return CF_NOMEM;
+	it->ex = ex;
+	it->fn = fn;
+	it->items = items;
+	it->item_size = item_size;
+	it->count = count;
+	it->deadline = cf__deadline(opts ? opts->timeout : CF_FOREVER);
+	it->chunksize = opts && opts->chunksize > 1 ? opts->chunksize : 1;
+	it->nchunks = count / it->chunksize + (count % it->chunksize != 0);
+	it->window = opts && opts->max_in_flight ? opts->max_in_flight
+						 : 4 * (size_t)cf_executor_max_workers(ex);
+	if (it->window < 2)
+		it->window = 2;
+	it->ring = calloc(it->window, sizeof(*it->ring));
+	if (!it->ring) {
+		free(it);
+		return CF_NOMEM;
+	}
+	cf_status st = top_up(it);
+	if (st != CF_OK) {
+		cf_map_free(it);
+		return st;
+	}
+	*out = it;
+	return CF_OK;
+}
+
+/* The next item of a finished batch; moves to the next chunk at its end. */
+static cf_status next_from_batch(cf_map_iter *it, cf_future *f, const void **data, size_t *size)
+{
+	const unsigned char *base = f->result.data;
+	struct batch_record rec;
+
+	if (it->cursor + sizeof(rec) > f->result.size)
+		return finish(it, CF_INVALID_STATE);    /* cannot happen: be safe */
+	memcpy(&rec, base + it->cursor, sizeof(rec));
+	const unsigned char *bytes = base + it->cursor + sizeof(rec);
+	if (rec.failed) {
+		memcpy(&it->error, bytes, sizeof(it->error));
+		it->error_index = it->next_consume * it->chunksize + it->item_in_chunk;
+		return finish(it, CF_TASK_FAILED);
+	}
+	*data = rec.size ? bytes : NULL;
+	*size = rec.size;
+	it->cursor += sizeof(rec) + padded(rec.size);
+	return CF_OK;
+}
+
+cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size)
+{
+	const void *d = NULL;
+	size_t s = 0;
+	cf_status st;
+
+	if (!it)
+		return CF_INVALID_ARGUMENT;
+	if (it->final != CF_OK)
+		return it->final;
+	drop_held(it);
+	if (it->next_consume == it->nchunks)
+		return finish(it, CF_END);
+	st = top_up(it);
+	if (st != CF_OK)
+		return finish(it, st);
+
+	cf_future *f = it->ring[it->next_consume % it->window];
+	st = cf__future_wait(f, it->deadline);
+	if (st == CF_TASK_FAILED) {
+		it->error = *f->error;
+		it->error_index = it->next_consume * it->chunksize;
+		return finish(it, st);
+	}
+	if (st != CF_OK)
+		return finish(it, st);
+	if (it->chunksize == 1) {
+		d = f->result.size ? f->result.data : NULL;
+		s = f->result.size;
+	} else if ((st = next_from_batch(it, f, &d, &s)) != CF_OK) {
+		return st;
+	}
+	if (++it->item_in_chunk == chunk_len(it, it->next_consume)) {
+		/* Keep the future until the next call: the caller reads d. */
+		it->held = f;
+		it->next_consume++;
+		it->item_in_chunk = 0;
+		it->cursor = 0;
+	}
+	if (data)
+		*data = d;
+	if (size)
+		*size = s;
+	return CF_OK;
+}
+
+const cf_error *cf_map_error(const cf_map_iter *it, size_t *index)
+{
+	if (!it || it->final != CF_TASK_FAILED)
+		return NULL;
+	if (index)
+		*index = it->error_index;
+	return &it->error;
+}
+
+void cf_map_free(cf_map_iter *it)
+{
+	if (!it)
+		return;
+	finish(it, CF_END);
+	free(it->ring);
+	free(it);
+}

@@ -1,0 +1,152 @@
+/* The worker side of the process backend.
+ *
+ * A worker is the program itself, started again by posix_spawn with the
+ * environment variable CF_PROCESS_WORKER="FD:PARENT_PID".  This constructor
+ * runs before main(), sees the variable, serves tasks on FD and exits, so
+ * the program's main() never runs in a worker.  Starting a fresh program
+ * (rather than fork() alone) is what makes a process pool safe to create
+ * while other threads run: a forked child inherits every lock another
+ * thread held at that instant, an exec'd one inherits none.
+ */
+#define _GNU_SOURCE
+#include "frame_io.h"
+#include "internal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define WORKER_ENV "CF_PROCESS_WORKER"
+
+typedef int (*initializer_fn)(const void *, size_t);
+
+static int send_error(int fd, uint8_t type, uint64_t id, const cf_error *error)
+{
+	unsigned char buf[4 + CF_ERROR_MESSAGE_MAX];
+
+	cf_wire_put_error(buf, error);
+	return cf__frame_write(fd, type, id, buf, cf_wire_error_size(error), NULL, 0);
+}
+
+static int send_failure(int fd, uint8_t type, uint64_t id, const char *message)
+{
+	cf_error error = { .code = -1 };
+
+	snprintf(error.message, sizeof(error.message), "%s", message);
+	return send_error(fd, type, id, &error);
+}
+
+/* Splits a TASK or INIT payload into the function and its argument; the
+ * argument is moved to the start of the buffer, which malloc aligned for
+ * any type, as cf_task_arg promises. */
+static void (*take_function(unsigned char *payload, size_t len, size_t *arg_len))(void)
+{
+	struct cf_fnref ref;
+	const unsigned char *arg;
+	void (*fn)(void);
+
+	if (cf_wire_get_fnref(payload, len, &ref, &arg, arg_len) != CF_WIRE_OK)
+		return NULL;
+	fn = cf__fnref_to_fn(&ref);
+	memmove(payload, arg, *arg_len);
+	return fn;
+}
+
+static int run_task(int fd, uint64_t id, unsigned char *payload, size_t len)
+{
+	size_t arg_len = 0;
+	cf_fn fn = (cf_fn)take_function(payload, len, &arg_len);
+	struct cf_task task;
+	int rc;
+
+	if (!fn)
+		return send_failure(fd, CF_WIRE_ERROR, id,
+				    "the task function is not in the worker's program");
+	cf__task_init(&task, arg_len ? payload : NULL, arg_len);
+	cf__task_run(&task, fn);
+	if (task.error)
+		rc = send_error(fd, CF_WIRE_ERROR, id, task.error);
+	else
+		rc = cf__frame_write(fd, CF_WIRE_RESULT, id, task.result.data, task.result.size,
+				     NULL, 0);
+	cf__task_clear(&task);
+	return rc;
+}
+
+/* 0 when the initializer succeeded. */
+static int run_initializer(int fd, unsigned char *payload, size_t len)
+{
+	size_t arg_len = 0;
+	initializer_fn init = (initializer_fn)take_function(payload, len, &arg_len);
+	int rc;
+
+	if (!init) {
+		send_failure(fd, CF_WIRE_INIT_FAILED, 0,
+			     "the initializer is not in the worker's program");
+		return -1;
+	}
+	rc = init(arg_len ? payload : NULL, arg_len);
+	if (rc != 0) {
+		char message[64];
+		snprintf(message, sizeof(message), "initializer returned %d", rc);
+		send_failure(fd, CF_WIRE_INIT_FAILED, 0, message);
+		return -1;
+	}
+	return 0;
+}
+
+/* Serves frames until told to exit or the parent goes away.  Returns the
+ * exit status: 0 on EXIT or EOF, 1 after a failed initializer, 3 on a
+ * protocol error. */
+static int serve(int fd)
+{
+	for (;;) {
+		struct cf_wire_header h;
+		unsigned char *payload;
+		enum cf_wire_error wire_error;
+		enum cf_frame_status st = cf__frame_read(fd, &h, &payload, &wire_error);
+		int rc = 0;
+
+		if (st == CF_FRAME_EOF)
+			return 0;
+		if (st != CF_FRAME_OK)
+			return 3;
+		switch (h.type) {
+		case CF_WIRE_TASK:
+			rc = run_task(fd, h.id, payload, h.length) == CF_FRAME_OK ? 0 : 3;
+			break;
+		case CF_WIRE_INIT:
+			rc = run_initializer(fd, payload, h.length) == 0 ? 0 : 1;
+			break;
+		case CF_WIRE_EXIT:
+			free(payload);
+			return 0;
+		default:
+			rc = 3;
+		}
+		free(payload);
+		if (rc)
+			return rc;
+	}
+}
+
+__attribute__((constructor)) void cf__process_worker_entry(void)
+{
+	const char *spec = getenv(WORKER_ENV);
+	int fd;
+	long parent;
+
+	if (!spec || sscanf(spec, "%d:%ld", &fd, &parent) != 2)
+		return;
+	unsetenv(WORKER_ENV);
+	/* Die with the pool's process instead of lingering as an orphan. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != (pid_t)parent)
+		_exit(0);
+	int status = serve(fd);
+	fflush(NULL);
+	_exit(status);
+}

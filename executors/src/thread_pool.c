@@ -1,0 +1,370 @@
+/* The thread backend: Python's ThreadPoolExecutor.
+ *
+ * One FIFO queue of futures, one mutex, one condition variable for idle
+ * workers.  Workers start on demand: a submit starts a new thread only
+ * when no worker is free to take the task, up to max_workers, so a pool
+ * that never gets busy never grows (Python's _adjust_thread_count).
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct thread_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t work_cond;       /* idle workers wait here */
+	pthread_cond_t space_cond;      /* submitters wait here when full */
+	cf_future *head, *tail;
+	atomic_size_t queued;           /* read without the lock by spinners */
+	int nthreads;                   /* started, never decreases */
+	int idle;                       /* asleep on work_cond */
+	atomic_int busy;                /* running a task, result not yet out */
+	int spinning;                   /* polling the queue before sleeping */
+	bool shutdown;
+	bool broken;
+	pthread_t *threads;             /* max_workers slots */
+
+	pthread_mutex_t join_lock;      /* one joiner at a time */
+	int joined;
+
+	int max_workers;
+	size_t max_queued;
+	int idle_spin_us;
+	char name_prefix[11];           /* Linux thread names hold 15 bytes */
+	int (*initializer)(const void *, size_t);
+	struct cf_bytes initarg;        /* a copy, as the process backend makes */
+
+	atomic_size_t tasks_completed;
+};
+
+/* The pool a worker thread belongs to: shutdown(wait) from inside its own
+ * pool would join itself, so it is refused. */
+static __thread struct thread_pool *current_pool;
+
+struct worker_start {
+	struct thread_pool *pool;
+	int index;
+};
+
+static cf_future *pop_locked(struct thread_pool *p)
+{
+	cf_future *f = p->head;
+
+	p->head = f->next;
+	if (!p->head)
+		p->tail = NULL;
+	f->next = NULL;
+	atomic_store_explicit(&p->queued, atomic_load(&p->queued) - 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->busy, 1, memory_order_relaxed);
+	if (p->max_queued)
+		pthread_cond_signal(&p->space_cond);
+	return f;
+}
+
+/* Detaches the whole queue (lock held); the caller disposes of it. */
+static cf_future *take_all_locked(struct thread_pool *p)
+{
+	cf_future *list = p->head;
+
+	p->head = p->tail = NULL;
+	atomic_store(&p->queued, 0);
+	pthread_cond_broadcast(&p->space_cond);
+	return list;
+}
+
+static void abandon_list(cf_future *list, cf_status outcome)
+{
+	while (list) {
+		cf_future *next = list->next;
+		list->next = NULL;
+		if (outcome == CF_CANCELLED)
+			cf_future_cancel(list);
+		else
+			cf__future_abandon(list, outcome);
+		cf__future_unref(list);
+		list = next;
+	}
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Polls for work for idle_spin_us before the worker sleeps: a task that
+ * arrives meanwhile starts without a futex wake-up, at the price of CPU.
+ * Called and returns with the lock held. */
+static void spin_for_work(struct thread_pool *p)
+{
+	double until = cf__now() + p->idle_spin_us / 1e6;
+
+	p->spinning++;
+	pthread_mutex_unlock(&p->lock);
+	while (atomic_load_explicit(&p->queued, memory_order_relaxed) == 0 &&
+	       cf__now() < until)
+		for (int i = 0; i < 64; i++)
+			cpu_relax();
+	pthread_mutex_lock(&p->lock);
+	p->spinning--;
+}
+
+/* The next task, or NULL when the worker should exit.  Lock held. */
+static cf_future *next_task(struct thread_pool *p)
+{
+	bool spun = false;
+
+	for (;;) {
+		if (p->head)
+			return pop_locked(p);
+		if (p->shutdown || p->broken)
+			return NULL;
+		if (p->idle_spin_us > 0 && !spun) {
+			spin_for_work(p);
+			spun = true;
+			continue;
+		}
+		p->idle++;
+		pthread_cond_wait(&p->work_cond, &p->lock);
+		p->idle--;
+		spun = false;
+	}
+}
+
+static void run_task(struct thread_pool *p, cf_future *f)
+{
+	struct cf_task task;
+
+	/* The worker counts as free before the result is out: a caller that
+	 * saw the result and submits again finds this worker, not a reason to
+	 * start another thread. */
+	if (cf__future_start(f)) {
+		cf__task_init(&task, f->arg.data, f->arg.size);
+		cf__task_run(&task, f->fn);
+		atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
+		cf__future_finish(f, &task);
+		cf__task_clear(&task);
+		atomic_fetch_add_explicit(&p->tasks_completed, 1, memory_order_relaxed);
+	} else {
+		atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
+	}
+	cf__future_unref(f);
+}
+
+/* A failed initializer breaks the pool, as in Python: whatever is queued
+ * fails with CF_BROKEN and so will every later submit. */
+static void break_pool(struct thread_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->broken = true;
+	cf_future *list = take_all_locked(p);
+	pthread_cond_broadcast(&p->work_cond);
+	pthread_mutex_unlock(&p->lock);
+	abandon_list(list, CF_BROKEN);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker_start start = *(struct worker_start *)arg;
+	struct thread_pool *p = start.pool;
+	char name[32];
+
+	free(arg);
+	current_pool = p;
+	snprintf(name, sizeof(name), "%s_%d", p->name_prefix, start.index);
+	name[15] = '\0';
+	pthread_setname_np(pthread_self(), name);
+	if (p->initializer && p->initializer(p->initarg.data, p->initarg.size) != 0) {
+		break_pool(p);
+		return NULL;
+	}
+	pthread_mutex_lock(&p->lock);
+	for (cf_future *f; (f = next_task(p)) != NULL;) {
+		pthread_mutex_unlock(&p->lock);
+		run_task(p, f);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Starts one more worker (lock held).  0 or an errno value. */
+static int start_worker_locked(struct thread_pool *p)
+{
+	struct worker_start *ws = malloc(sizeof(*ws));
+	int err;
+
+	if (!ws)
+		return ENOMEM;
+	ws->pool = p;
+	ws->index = p->nthreads;
+	err = pthread_create(&p->threads[p->nthreads], NULL, worker_main, ws);
+	if (err) {
+		free(ws);
+		return err;
+	}
+	p->nthreads++;
+	return 0;
+}
+
+static void push_locked(struct thread_pool *p, cf_future *f)
+{
+	if (p->tail)
+		p->tail->next = f;
+	else
+		p->head = f;
+	p->tail = f;
+	atomic_store_explicit(&p->queued, atomic_load(&p->queued) + 1, memory_order_relaxed);
+}
+
+static cf_status unpush_last_locked(struct thread_pool *p, cf_future *f)
+{
+	/* Only used right after push_locked(f) with the lock still held. */
+	cf_future **link = &p->head;
+	cf_future *prev = NULL;
+
+	while (*link != f) {
+		prev = *link;
+		link = &(*link)->next;
+	}
+	*link = NULL;
+	p->tail = prev;
+	atomic_store(&p->queued, atomic_load(&p->queued) - 1);
+	return CF_SYSTEM;
+}
+
+static cf_status pool_submit(cf_executor *ex, cf_future *f)
+{
+	struct thread_pool *p = ex->impl;
+	cf_status st = CF_OK;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->max_queued && atomic_load(&p->queued) >= p->max_queued &&
+	       !p->shutdown && !p->broken)
+		pthread_cond_wait(&p->space_cond, &p->lock);
+	if (p->broken) {
+		st = CF_BROKEN;
+	} else if (p->shutdown) {
+		st = CF_SHUTDOWN;
+	} else {
+		size_t queued;
+
+		cf__future_ref(f);      /* the queue's reference */
+		push_locked(p, f);
+		queued = atomic_load(&p->queued);
+		if (p->idle > 0 && queued > (size_t)p->spinning)
+			pthread_cond_signal(&p->work_cond);
+		int free_workers = p->nthreads - atomic_load(&p->busy);
+		if (queued > (size_t)free_workers && p->nthreads < p->max_workers &&
+		    start_worker_locked(p) != 0 && p->nthreads == 0) {
+			st = unpush_last_locked(p, f);
+			cf__future_unref(f);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return st;
+}
+
+static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
+{
+	struct thread_pool *p = ex->impl;
+	cf_future *cancelled = NULL;
+
+	if (wait && current_pool == p)
+		return CF_INVALID_STATE;
+	pthread_mutex_lock(&p->lock);
+	p->shutdown = true;
+	if (cancel_futures)
+		cancelled = take_all_locked(p);
+	pthread_cond_broadcast(&p->work_cond);
+	pthread_cond_broadcast(&p->space_cond);
+	pthread_mutex_unlock(&p->lock);
+	abandon_list(cancelled, CF_CANCELLED);
+	if (!wait)
+		return CF_OK;
+
+	/* No thread can start any more, so nthreads is final. */
+	pthread_mutex_lock(&p->join_lock);
+	pthread_mutex_lock(&p->lock);
+	int nthreads = p->nthreads;
+	pthread_mutex_unlock(&p->lock);
+	for (; p->joined < nthreads; p->joined++)
+		pthread_join(p->threads[p->joined], NULL);
+	pthread_mutex_unlock(&p->join_lock);
+	return CF_OK;
+}
+
+static cf_status pool_create(cf_executor *ex, const cf_options *opts)
+{
+	struct thread_pool *p = calloc(1, sizeof(*p));
+	int workers = opts->max_workers;
+
+	if (workers == 0) {
+		workers = cf__cpu_count() + 4;
+		if (workers > 32)
+			workers = 32;
+	}
+	if (!p)
+		return CF_NOMEM;
+	p->threads = calloc((size_t)workers, sizeof(*p->threads));
+	if (!p->threads) {
+		free(p);
+		return CF_NOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->join_lock, NULL);
+	pthread_cond_init(&p->work_cond, NULL);
+	pthread_cond_init(&p->space_cond, NULL);
+	p->max_workers = workers;
+	p->max_queued = opts->max_queued;
+	p->idle_spin_us = opts->idle_spin_us;
+	snprintf(p->name_prefix, sizeof(p->name_prefix), "%s",
+		 opts->thread_name_prefix ? opts->thread_name_prefix : "cf");
+	p->initializer = opts->initializer;
+	if (cf__bytes_set(&p->initarg, opts->initarg, opts->initarg ? opts->initarg_size : 0)) {
+		free(p->threads);
+		free(p);
+		return CF_NOMEM;
+	}
+	ex->impl = p;
+	ex->max_workers = workers;
+	return CF_OK;
+}
+
+static void pool_destroy(cf_executor *ex)
+{
+	struct thread_pool *p = ex->impl;
+
+	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->join_lock);
+	pthread_cond_destroy(&p->work_cond);
+	pthread_cond_destroy(&p->space_cond);
+	cf__bytes_clear(&p->initarg);
+	free(p->threads);
+	free(p);
+}
+
+static void pool_stats(cf_executor *ex, cf_executor_stats *stats)
+{
+	struct thread_pool *p = ex->impl;
+
+	pthread_mutex_lock(&p->lock);
+	stats->threads_created = (size_t)p->nthreads;
+	pthread_mutex_unlock(&p->lock);
+	stats->tasks_completed = atomic_load(&p->tasks_completed);
+}
+
+const struct cf_backend cf__thread_backend = {
+	.name = "thread",
+	.create = pool_create,
+	.submit = pool_submit,
+	.shutdown = pool_shutdown,
+	.destroy = pool_destroy,
+	.stats = pool_stats,
+};

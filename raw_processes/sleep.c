@@ -1,0 +1,168 @@
+/* sleep with raw processes: fork, one pipe, waitpid.
+ *
+ * -j children pull task indexes from a counter in a shared page and write
+ * one fixed-size record per finished task into a single pipe they all
+ * share.  A record is smaller than PIPE_BUF, so each write is atomic and
+ * records of different children never interleave.  The parent reads the
+ * records as they arrive, which is completion order, until end of file:
+ * that comes when the last write end closes, i.e. when every child has
+ * exited or died.  Then it reaps them all and reports any that crashed.
+ */
+#define _GNU_SOURCE
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "sleep_work.h"
+#include "stats.h"
+
+static_assert(PL_SLEEP_MSG_MAX <= PIPE_BUF, "a record must be written atomically");
+/* Only a lock-free atomic works between processes: a lock the compiler
+ * adds behind our back would live in each process's private memory. */
+static_assert(ATOMIC_LONG_LOCK_FREE == 2, "the shared counter needs a lock-free atomic");
+
+static const struct pl_program program = {
+	.name = "raw_processes/sleep",
+	.summary = "sleep tasks in forked children, results through a pipe in completion order",
+	.workload = PL_SLEEP,
+	.default_workers = 3,
+};
+
+/* Who each worker is, for waitpid and the messages.  A static table
+ * rather than malloc: a child leaves with _exit and would otherwise carry
+ * a heap block it can never free. */
+static pid_t pids[PL_MAX_WORKERS];
+
+/* Test hook: PARLAB_TEST_CRASH_WORKER=K makes worker K (counting from 0)
+ * kill itself with SIGKILL right after its first task, so the tests can
+ * crash a child mid-run deterministically.  Unset in normal use. */
+static long crash_worker(void)
+{
+	const char *k = getenv("PARLAB_TEST_CRASH_WORKER");
+
+	return k && *k ? strtol(k, NULL, 10) : -1;
+}
+
+static void run_tasks(const struct pl_options *opts, long id, long crash,
+		      atomic_long *next, int out)
+{
+	char msg[PL_SLEEP_MSG_MAX] = "";     /* every byte goes down the pipe */
+	long i;
+
+	while ((i = atomic_fetch_add(next, 1)) < opts->tasks) {
+		pl_sleep_task(i, opts->scale, opts->work_us, msg);
+		if (write(out, msg, sizeof(msg)) != sizeof(msg))
+			_exit(1);
+		if (id == crash)
+			raise(SIGKILL);
+	}
+	/* _exit, not exit: the child must not flush the stdio buffers or run
+	 * the atexit handlers it inherited from the parent. */
+	_exit(0);
+}
+
+/* Reads one whole record; returns 0 at end of file. */
+static int read_record(const struct pl_options *opts, int fd, char *rec, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = read(fd, rec + got, size - got);
+
+		if (n == 0 && got == 0)
+			return 0;
+		if (n == 0)
+			pl_die(opts, "pipe: truncated record");
+		if (n < 0 && errno != EINTR)
+			pl_die(opts, "read: %s", strerror(errno));
+		if (n > 0)
+			got += n;
+	}
+	return 1;
+}
+
+/* Waits for each child in turn and reports every one that did not exit 0.
+ * Returns how many failed. */
+static long reap(const struct pl_options *opts, long n)
+{
+	long failed = 0;
+
+	for (long k = 0; k < n; k++) {
+		int status;
+
+		if (waitpid(pids[k], &status, 0) < 0)
+			pl_die(opts, "waitpid: %s", strerror(errno));
+		if (WIFSIGNALED(status))
+			fprintf(stderr, "%s: worker %ld (pid %d) killed by signal %d (%s)\n",
+				program.name, k, (int)pids[k], WTERMSIG(status),
+				strsignal(WTERMSIG(status)));
+		else if (WEXITSTATUS(status) != 0)
+			fprintf(stderr, "%s: worker %ld (pid %d) exited with status %d\n",
+				program.name, k, (int)pids[k], WEXITSTATUS(status));
+		else
+			continue;
+		failed++;
+	}
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	struct pl_options opts;
+	struct pl_sleep_results results;
+	int fds[2];
+
+	pl_parse_args(argc, argv, &program, &opts);
+	pl_sleep_begin(&results, &opts);
+
+	atomic_long *next = mmap(NULL, sizeof(*next), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (next == MAP_FAILED)
+		pl_die(&opts, "out of memory");
+	atomic_init(next, 0);
+	if (pipe(fds) < 0)
+		pl_die(&opts, "pipe: %s", strerror(errno));
+
+	long crash = crash_worker();
+	long started = 0;
+	int fork_err = 0;
+	for (; started < opts.workers; started++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			fork_err = errno;
+			break;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			run_tasks(&opts, started, crash, next, fds[1]);
+		}
+		pids[started] = pid;
+		pl_count_processes(1);
+	}
+	/* Our own write end must go, or end of file never comes. */
+	close(fds[1]);
+
+	char msg[PL_SLEEP_MSG_MAX];
+	while (read_record(&opts, fds[0], msg, sizeof(msg)))
+		pl_sleep_collect(&results, msg);
+	close(fds[0]);
+
+	long failed = reap(&opts, started);
+	munmap(next, sizeof(*next));
+	if (fork_err)
+		pl_die(&opts, "fork: %s", strerror(fork_err));
+	if (failed)
+		pl_die(&opts, "%ld of %ld workers failed, %ld of %ld tasks done",
+		       failed, opts.workers, results.count, opts.tasks);
+	return pl_sleep_finish(&results);
+}

@@ -1,0 +1,442 @@
+/* cf_map: results in input order, the first failure, the timeout from the
+ * call, chunks, and the bounded number of tasks in flight.
+ *
+ * Suite: cf_map.  Tests named *_thread exercise the thread backend only
+ * (they share a counter with the task); all others run on every backend.
+ */
+#define _GNU_SOURCE
+#include "cf_test_util.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Gives the next result as a long, asserting CF_OK. */
+static long next_long(cf_map_iter *it)
+{
+	const void *data = NULL;
+	size_t size = 0;
+	long v;
+	cf_status st = cf_map_next(it, &data, &size);
+
+	cr_assert_eq(st, CF_OK, "cf_map_next: %s", cf_strerror(st));
+	cr_assert_eq(size, sizeof(long));
+	memcpy(&v, data, sizeof(v));
+	return v;
+}
+
+static cf_map_iter *map_ok(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+			   size_t count, const cf_map_options *opts)
+{
+	cf_map_iter *it = NULL;
+	cf_status st = cf_map(ex, fn, items, item_size, count, opts, &it);
+
+	cr_assert_eq(st, CF_OK, "cf_map: %s", cf_strerror(st));
+	cr_assert_not_null(it);
+	return it;
+}
+
+BACKEND_TEST(cf_map, results_in_input_order, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 4);
+	struct job items[8];
+	cf_map_iter *it;
+
+	/* Later items finish first. */
+	for (int i = 0; i < 8; i++)
+		items[i] = (struct job){ .sleep_s = 0.03 * (8 - i), .value = i };
+	it = map_ok(ex, job_task, items, sizeof(items[0]), 8, NULL);
+	for (long i = 0; i < 8; i++)
+		cr_expect_eq(next_long(it), i * i, "item %ld", i);
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END);
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END, "CF_END again");
+	cf_map_free(it);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_map, count_zero_ends_at_once, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	cf_map_options opts = { .timeout = CF_FOREVER, .chunksize = 4 };
+	cf_map_iter *it;
+
+	it = map_ok(ex, square_task, NULL, sizeof(long), 0, NULL);
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END);
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END);
+	cf_map_free(it);
+	it = map_ok(ex, square_task, NULL, sizeof(long), 0, &opts);
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END);
+	cf_map_free(it);
+	cr_expect_eq(workers_created(ex), 0, "nothing to run, no worker");
+	cf_executor_free(ex);
+}
+
+/* An item of bytes_task: returns `index % 23` bytes (possibly none), each
+ * (index + j) & 0xff, so results of many sizes cross chunk records. */
+static int bytes_task(cf_task *task)
+{
+	size_t size;
+	const uint32_t *index = cf_task_arg(task, &size);
+	unsigned char out[32];
+	size_t n;
+
+	if (!index || size != sizeof(*index))
+		return cf_task_fail(task, 99, "argument of %zu bytes", size);
+	n = *index % 23;
+	for (size_t j = 0; j < n; j++)
+		out[j] = (unsigned char)(*index + j);
+	return cf_task_return(task, out, n);
+}
+
+static void check_bytes_map(const char *backend, size_t chunksize)
+{
+	enum { COUNT = 1003 };  /* chunks of 7 and 1000 end with a partial one */
+	static uint32_t items[COUNT];
+	cf_map_options opts = { .timeout = BOUND, .chunksize = chunksize };
+	cf_executor *ex = make_pool(backend, 3);
+	cf_map_iter *it;
+	size_t bad = 0, first_bad = 0;
+
+	for (uint32_t i = 0; i < COUNT; i++)
+		items[i] = i;
+	it = map_ok(ex, bytes_task, items, sizeof(items[0]), COUNT, &opts);
+	for (uint32_t i = 0; i < COUNT; i++) {
+		const unsigned char *data = NULL;
+		size_t size = 99;
+		cf_status st = cf_map_next(it, (const void **)&data, &size);
+		bool ok = st == CF_OK && size == i % 23;
+
+		for (size_t j = 0; ok && j < size; j++)
+			ok = data[j] == (unsigned char)(i + j);
+		if (!ok && bad++ == 0)
+			first_bad = i;
+		if (st != CF_OK)
+			break;
+	}
+	cr_expect_eq(bad, 0, "chunksize %zu: %zu wrong results, the first at item %zu",
+		     chunksize, bad, first_bad);
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END);
+	cf_map_free(it);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_map, chunksize_1, .timeout = 60)
+{
+	check_bytes_map(backend, 1);
+}
+
+BACKEND_TEST(cf_map, chunksize_7, .timeout = 60)
+{
+	check_bytes_map(backend, 7);
+}
+
+BACKEND_TEST(cf_map, chunksize_1000, .timeout = 60)
+{
+	check_bytes_map(backend, 1000);
+}
+
+BACKEND_TEST(cf_map, chunksize_larger_than_count, .timeout = 60)
+{
+	check_bytes_map(backend, 5000);
+}
+
+/* Items of `count` jobs: failing ones at fail_at[] with code 100 + i. */
+static void fill_jobs(struct job *items, size_t count, const size_t *fail_at, size_t nfail)
+{
+	for (size_t i = 0; i < count; i++)
+		items[i] = (struct job){ .value = (long)i };
+	for (size_t k = 0; k < nfail; k++)
+		items[fail_at[k]].fail_code = 100 + (int)fail_at[k];
+}
+
+/* Maps over 20 jobs of which items 5 and 12 fail: 5 results, then item 5's
+ * error, again and again. */
+static void check_first_failure(const char *backend, size_t chunksize)
+{
+	struct job items[20];
+	size_t fail_at[2] = { 5, 12 };
+	cf_map_options opts = { .timeout = BOUND, .chunksize = chunksize };
+	cf_executor *ex = make_pool(backend, 3);
+	cf_map_iter *it;
+	size_t index = 99;
+
+	fill_jobs(items, 20, fail_at, 2);
+	it = map_ok(ex, job_task, items, sizeof(items[0]), 20, &opts);
+	cr_expect_null(cf_map_error(it, &index), "no error before a failure");
+	for (long i = 0; i < 5; i++)
+		cr_expect_eq(next_long(it), i * i, "item %ld", i);
+	cr_assert_eq(cf_map_next(it, NULL, NULL), CF_TASK_FAILED, "chunksize %zu", chunksize);
+	const cf_error *err = cf_map_error(it, &index);
+	cr_assert_not_null(err);
+	cr_expect_eq(index, 5, "chunksize %zu: failure reported at item %zu", chunksize, index);
+	cr_expect_eq(err->code, 105);
+	cr_expect_str_eq(err->message, "bad 5");
+	for (int k = 0; k < 2; k++)
+		cr_expect_eq(cf_map_next(it, NULL, NULL), CF_TASK_FAILED, "later calls repeat it");
+	err = cf_map_error(it, &index);
+	cr_assert_not_null(err);
+	cr_expect_eq(index, 5);
+	cr_expect_eq(cf_map_error(it, NULL), err, "index may be NULL");
+	cf_map_free(it);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_map, first_failure_stops, .timeout = 30)
+{
+	check_first_failure(backend, 1);
+}
+
+BACKEND_TEST(cf_map, first_failure_mid_chunk_of_3, .timeout = 30)
+{
+	check_first_failure(backend, 3);        /* item 5 is the last of chunk 1 */
+}
+
+BACKEND_TEST(cf_map, first_failure_mid_chunk_of_4, .timeout = 30)
+{
+	check_first_failure(backend, 4);        /* item 5 is the 2nd of chunk 1 */
+}
+
+BACKEND_TEST(cf_map, first_failure_in_one_big_chunk, .timeout = 30)
+{
+	check_first_failure(backend, 1000);
+}
+
+BACKEND_TEST(cf_map, failure_reported_in_input_order, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 4);
+	struct job items[8];
+	size_t fail_at[2] = { 3, 6 };
+	cf_map_iter *it;
+	size_t index = 99;
+
+	fill_jobs(items, 8, fail_at, 2);
+	items[3].sleep_s = 0.4;         /* item 6 fails first in time */
+	it = map_ok(ex, job_task, items, sizeof(items[0]), 8, NULL);
+	for (long i = 0; i < 3; i++)
+		cr_expect_eq(next_long(it), i * i);
+	cr_assert_eq(cf_map_next(it, NULL, NULL), CF_TASK_FAILED);
+	const cf_error *err = cf_map_error(it, &index);
+	cr_assert_not_null(err);
+	cr_expect_eq(index, 3, "the first failure in input order, not in time");
+	cr_expect_eq(err->code, 103);
+	cf_map_free(it);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_map, timeout_from_the_call, .timeout = 60)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	struct job items[3];
+	cf_map_options opts = { .timeout = 0.5 };
+	cf_map_iter *it;
+
+	for (int i = 0; i < 3; i++)
+		items[i] = (struct job){ .sleep_s = 3.0, .value = i };
+	double t0 = now_s();
+	it = map_ok(ex, job_task, items, sizeof(items[0]), 3, &opts);
+	sleep_s(0.4);   /* the caller is slow: the bound still counts from cf_map */
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_TIMEOUT);
+	double took = now_s() - t0;
+	cr_expect_geq(took, 0.45, "CF_TIMEOUT %.2f s after cf_map, before its 0.5 s", took);
+	cr_expect_lt(took, 2.5, "CF_TIMEOUT only %.2f s after cf_map", took);
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_TIMEOUT, "later calls repeat it");
+	cr_expect_null(cf_map_error(it, NULL));
+	cf_map_free(it);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_map, timeout_after_some_results, .timeout = 60)
+{
+	cf_executor *ex = make_pool(backend, 1);
+	struct job items[10];
+	cf_map_options opts = { .timeout = 0.7 };
+	cf_map_iter *it;
+	const void *data;
+	size_t size;
+	cf_status st;
+	long got = 0;
+
+	for (int i = 0; i < 10; i++)
+		items[i] = (struct job){ .sleep_s = 0.2, .value = i };
+	double t0 = now_s();
+	it = map_ok(ex, job_task, items, sizeof(items[0]), 10, &opts);
+	while ((st = cf_map_next(it, &data, &size)) == CF_OK) {
+		long v;
+
+		cr_assert_eq(size, sizeof(v));
+		memcpy(&v, data, sizeof(v));
+		cr_expect_eq(v, got * got, "result %ld", got);
+		got++;
+	}
+	double took = now_s() - t0;
+	cr_expect_eq(st, CF_TIMEOUT, "10 x 0.2 s on one worker cannot end within 0.7 s");
+	cr_expect_lt(got, 10);
+	cr_expect_geq(took, 0.65, "CF_TIMEOUT after %.2f s, before the 0.7 s bound", took);
+	cr_expect_lt(took, 2.7, "CF_TIMEOUT only after %.2f s", took);
+	cf_map_free(it);
+	cf_executor_free(ex);
+}
+
+/* Maps `count` squares over `workers` workers and asserts that the number
+ * of live futures never exceeds `limit` after any cf_map_next. */
+static void check_bounded(const char *backend, int workers, size_t count,
+			  const cf_map_options *opts, size_t limit)
+{
+	cf_executor *ex = make_pool(backend, workers);
+	long *items = malloc(count * sizeof(*items));
+	size_t base = cf_futures_alive(), peak = 0, wrong = 0;
+	cf_map_iter *it;
+
+	cr_assert_not_null(items);
+	for (size_t i = 0; i < count; i++)
+		items[i] = (long)(i % 1000);
+	it = map_ok(ex, square_task, items, sizeof(*items), count, opts);
+	for (size_t i = 0; i < count; i++) {
+		const void *data;
+		size_t size;
+		long v;
+		cf_status st = cf_map_next(it, &data, &size);
+
+		cr_assert_eq(st, CF_OK, "item %zu: %s", i, cf_strerror(st));
+		memcpy(&v, data, sizeof(v));
+		wrong += v != items[i] * items[i];
+		size_t alive = cf_futures_alive() - base;
+		if (alive > peak)
+			peak = alive;
+	}
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END);
+	cr_expect_eq(wrong, 0, "%zu wrong results", wrong);
+	cr_expect_leq(peak, limit, "%zu live futures at the peak, bound %zu", peak, limit);
+	cf_map_free(it);
+	cf_executor_free(ex);
+	free(items);
+	cr_expect_eq(cf_futures_alive(), base);
+}
+
+/* The futures of the window, plus the one whose result was just given,
+ * plus one per worker that may still hold a finished task. */
+#define SLACK(workers) ((size_t)(workers) + 2)
+
+BACKEND_TEST(cf_map, bounded_in_flight_million, .timeout = 240)
+{
+	cf_map_options opts = { .timeout = CF_FOREVER, .max_in_flight = 16 };
+	size_t count = CF_TEST_SANITIZED ? 100 * 1000 : 1000 * 1000;
+
+	check_bounded(backend, 2, count, &opts, opts.max_in_flight + SLACK(2));
+}
+
+BACKEND_TEST(cf_map, bounded_in_flight_chunks, .timeout = 120)
+{
+	cf_map_options opts = { .timeout = CF_FOREVER, .chunksize = 100, .max_in_flight = 4 };
+
+	check_bounded(backend, 2, 100 * 1000, &opts, opts.max_in_flight + SLACK(2));
+}
+
+/* cf.h: "max_in_flight: chunks submitted ahead (0: 2 x workers)". */
+BACKEND_TEST(cf_map, default_in_flight_is_twice_workers, .timeout = 120)
+{
+	check_bounded(backend, 2, 10 * 1000, NULL, 2 * 2 + SLACK(2));
+}
+
+/* 1 when the task got no argument (NULL, size 0). */
+static int no_arg_task(cf_task *task)
+{
+	size_t size = 1;
+	long r = cf_task_arg(task, &size) == NULL && size == 0;
+
+	return cf_task_return(task, &r, sizeof(r));
+}
+
+BACKEND_TEST(cf_map, no_item_bytes, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	cf_map_options opts = { .timeout = BOUND, .chunksize = 3 };
+
+	/* item_size 0 and no items: every task gets no argument. */
+	for (int pass = 0; pass < 2; pass++) {
+		cf_map_iter *it = map_ok(ex, no_arg_task, NULL, 0, 5, pass ? &opts : NULL);
+
+		for (int i = 0; i < 5; i++)
+			cr_expect_eq(next_long(it), 1, "pass %d, item %d", pass, i);
+		cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END);
+		cf_map_free(it);
+	}
+	cf_executor_free(ex);
+}
+
+/* Whether its argument is aligned for any type (cf.h: cf_task_arg). */
+static int aligned_task(cf_task *task)
+{
+	const void *arg = cf_task_arg(task, NULL);
+	long r = (uintptr_t)arg % alignof(max_align_t) == 0;
+
+	return cf_task_return(task, &r, sizeof(r));
+}
+
+BACKEND_TEST(cf_map, chunked_arguments_aligned, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	cf_map_options opts = { .timeout = BOUND, .chunksize = 7 };
+	int items[20] = { 0 };
+	cf_map_iter *it = map_ok(ex, aligned_task, items, sizeof(items[0]), 20, &opts);
+	int misaligned = 0;
+
+	for (int i = 0; i < 20; i++)
+		misaligned += next_long(it) == 0;
+	cr_expect_eq(misaligned, 0, "%d of 20 items of 4 bytes in chunks of 7 saw an argument "
+		     "not aligned for any type", misaligned);
+	cf_map_free(it);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_map, free_early_leaks_nothing, .timeout = 60)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	cf_map_options opts = { .timeout = BOUND, .chunksize = 1, .max_in_flight = 8 };
+	long items[100];
+	cf_map_iter *it;
+
+	for (int i = 0; i < 100; i++)
+		items[i] = i;
+	it = map_ok(ex, square_task, items, sizeof(items[0]), 100, &opts);
+	cr_expect_eq(next_long(it), 0);
+	cr_expect_eq(next_long(it), 1);
+	cf_map_free(it);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+/* Thread backend only: counts started and finished tasks in this process. */
+static atomic_int started, finished;
+
+static int counted_sleep_task(cf_task *task)
+{
+	const double *s = cf_task_arg(task, NULL);
+
+	atomic_fetch_add(&started, 1);
+	sleep_s(*s);
+	atomic_fetch_add(&finished, 1);
+	return 0;
+}
+
+/* cf.h: cf_map_free "cancels what has not started, waits for what runs". */
+Test(cf_map, free_waits_for_running_thread, .timeout = 30)
+{
+	cf_executor *ex = make_pool("thread", 2);
+	cf_map_options opts = { .timeout = 0.1 };
+	double items[6] = { 0.6, 0.6, 0.6, 0.6, 0.6, 0.6 };
+	cf_map_iter *it = map_ok(ex, counted_sleep_task, items, sizeof(items[0]), 6, &opts);
+
+	cr_assert_eq(cf_map_next(it, NULL, NULL), CF_TIMEOUT);
+	cf_map_free(it);
+	int s = atomic_load(&started), f = atomic_load(&finished);
+	cr_expect_eq(f, s, "cf_map_free returned with %d of %d running tasks unfinished",
+		     s - f, s);
+	cf_executor_free(ex);
+	cr_expect_eq(atomic_load(&started), s, "what had not started was cancelled");
+}

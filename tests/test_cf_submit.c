@@ -1,0 +1,544 @@
+/* Executors of the cf library: submit, the worker bound and its default,
+ * workers started on demand and reused, the initializer, statistics, and
+ * bad input that must give a status instead of aborting.
+ *
+ * Suites: cf_submit, cf_executor, cf_initializer, cf_badinput.  Tests named
+ * *_thread exercise the thread backend only (a shared counter or flag, or
+ * thread names); all others run on every backend.
+ */
+#define _GNU_SOURCE
+#include "cf_test_util.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- submit ---------------------------------------------------------------- */
+
+BACKEND_TEST(cf_submit, results_of_many_tasks, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 4);
+	cf_future *fs[200];
+
+	for (long i = 0; i < 200; i++)
+		fs[i] = submit_square(ex, i);
+	for (long i = 0; i < 200; i++)
+		cr_expect_eq(result_long(fs[i], BOUND), i * i, "task %ld", i);
+	release_all(fs, 200);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_submit, backend_name, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 1);
+
+	cr_expect_str_eq(cf_executor_backend(ex), backend);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_submit, tasks_run_concurrently, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 4);
+	cf_future *fs[4];
+	double t0 = now_s();
+
+	for (int i = 0; i < 4; i++)
+		fs[i] = submit_sleep(ex, 0.5);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(cf_future_result(fs[i], BOUND, NULL, NULL), CF_OK);
+	double took = now_s() - t0;
+	/* Serially it would take 2 s. */
+	cr_expect_lt(took, 1.8, "4 sleeps of 0.5 s on 4 workers took %.2f s", took);
+	release_all(fs, 4);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_submit, stats_count_completed_tasks, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	cf_executor_stats stats;
+	cf_future *fs[10];
+
+	cr_assert_eq(cf_executor_stats_get(ex, &stats), CF_OK);
+	cr_expect_eq(stats.tasks_completed, 0);
+	for (int i = 0; i < 10; i++)
+		fs[i] = submit_square(ex, i);
+	for (int i = 0; i < 10; i++)
+		result_long(fs[i], BOUND);
+	cf_shutdown(ex, true, false);
+	cr_assert_eq(cf_executor_stats_get(ex, &stats), CF_OK);
+	cr_expect_eq(stats.tasks_completed, 10);
+	release_all(fs, 10);
+	cf_executor_free(ex);
+}
+
+/* ---- the worker bound ------------------------------------------------------- */
+
+static int cores(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+BACKEND_TEST(cf_executor, max_workers_default, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 0);
+	int n = cores();
+	int expected = strcmp(backend, "thread") == 0 ? (n + 4 < 32 ? n + 4 : 32) : n;
+
+	cr_expect_eq(cf_executor_max_workers(ex), expected,
+		     "%s backend: max_workers 0 gave %d, expected %d (%d cores)",
+		     backend, cf_executor_max_workers(ex), expected, n);
+	cf_executor_free(ex);
+
+	/* NULL options are all defaults too. */
+	ex = NULL;
+	cr_assert_eq(cf_executor_new(backend, NULL, &ex), CF_OK);
+	cr_expect_eq(cf_executor_max_workers(ex), expected);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_executor, max_workers_explicit, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 3);
+
+	cr_expect_eq(cf_executor_max_workers(ex), 3);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_executor, workers_start_on_demand, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 8);
+
+	cr_expect_eq(workers_created(ex), 0, "no worker before the first submit");
+	cf_future *f = submit_square(ex, 3);
+	cr_expect_eq(result_long(f, BOUND), 9);
+	cr_expect_eq(workers_created(ex), 1, "one task needs one worker, not 8");
+	release_ok(f);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_executor, idle_worker_is_reused, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 8);
+
+	for (long i = 0; i < 100; i++) {
+		cf_future *f = submit_square(ex, i);
+		cr_assert_eq(result_long(f, BOUND), i * i);
+		release_ok(f);
+	}
+	size_t created = workers_created(ex);
+	cr_expect_eq(created, 1,
+		     "100 tasks one after another started %zu workers instead of reusing one",
+		     created);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_executor, workers_bounded_by_max, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 3);
+	cf_future *fs[12];
+
+	for (int i = 0; i < 12; i++)
+		fs[i] = submit_sleep(ex, 0.05);
+	for (int i = 0; i < 12; i++)
+		cr_assert_eq(cf_future_result(fs[i], BOUND, NULL, NULL), CF_OK);
+	cr_expect_leq(workers_created(ex), 3);
+	cr_expect_geq(workers_created(ex), 1);
+	release_all(fs, 12);
+	cf_executor_free(ex);
+}
+
+/* Thread names "prefix_<i>" (thread backend: a thread's name). */
+static int thread_name_task(cf_task *task)
+{
+	char name[32] = "";
+
+	pthread_getname_np(pthread_self(), name, sizeof(name));
+	return cf_task_return(task, name, strlen(name) + 1);
+}
+
+Test(cf_executor, thread_name_prefix_thread, .timeout = 30)
+{
+	cf_options opts = { .max_workers = 1, .thread_name_prefix = "pfx" };
+	cf_executor *ex = make_pool_opts("thread", &opts);
+	cf_future *f = submit_ok(ex, thread_name_task, NULL, 0);
+	const void *name = NULL;
+
+	cr_assert_eq(cf_future_result(f, BOUND, &name, NULL), CF_OK);
+	cr_expect_str_eq((const char *)name, "pfx_0");
+	release_ok(f);
+	cf_executor_free(ex);
+
+	ex = make_pool("thread", 1);
+	f = submit_ok(ex, thread_name_task, NULL, 0);
+	cr_assert_eq(cf_future_result(f, BOUND, &name, NULL), CF_OK);
+	cr_expect_str_eq((const char *)name, "cf_0", "the default prefix is \"cf\"");
+	release_ok(f);
+	cf_executor_free(ex);
+}
+
+/* ---- the initializer -------------------------------------------------------- */
+
+static int failing_init(const void *arg, size_t size)
+{
+	(void)arg;
+	(void)size;
+	return 1;
+}
+
+BACKEND_TEST(cf_initializer, failure_breaks_the_pool, .timeout = 30)
+{
+	cf_options opts = { .max_workers = 1, .initializer = failing_init };
+	cf_executor *ex = make_pool_opts(backend, &opts);
+	cf_future *fs[4] = { NULL };
+	int pending = 0;
+
+	/* Each submit either fails at once (the pool already broke) or gives
+	 * a future that fails with CF_BROKEN. */
+	for (int i = 0; i < 4; i++) {
+		long n = i;
+		cf_status st = cf_submit(ex, square_task, &n, sizeof(n), &fs[i]);
+		if (st == CF_OK) {
+			pending++;
+		} else {
+			cr_expect_eq(st, CF_BROKEN, "submit %d: %s", i, cf_strerror(st));
+			cr_expect_null(fs[i]);
+		}
+	}
+	cr_assert_gt(pending, 0, "the first submit must be accepted");
+	for (int i = 0; i < 4; i++) {
+		if (!fs[i])
+			continue;
+		cr_expect_eq(cf_future_result(fs[i], BOUND, NULL, NULL), CF_BROKEN,
+			     "future %d", i);
+		cr_expect(cf_future_done(fs[i]));
+	}
+
+	cf_future *late = (cf_future *)&opts;
+	long n = 5;
+	cr_expect_eq(cf_submit(ex, square_task, &n, sizeof(n), &late), CF_BROKEN,
+		     "a submit to a broken pool fails");
+	cr_expect_null(late);
+
+	for (int i = 0; i < 4; i++)
+		if (fs[i])
+			release_ok(fs[i]);
+	cr_expect_eq(cf_shutdown(ex, true, false), CF_OK, "a broken pool shuts down");
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_initializer, failure_with_several_workers, .timeout = 30)
+{
+	cf_options opts = { .max_workers = 4, .initializer = failing_init };
+	cf_executor *ex = make_pool_opts(backend, &opts);
+	cf_future *fs[20] = { NULL };
+
+	for (int i = 0; i < 20; i++) {
+		double s = 0.01;
+		cf_status st = cf_submit(ex, sleep_task, &s, sizeof(s), &fs[i]);
+		cr_expect(st == CF_OK || st == CF_BROKEN, "submit %d: %s", i, cf_strerror(st));
+	}
+	for (int i = 0; i < 20; i++) {
+		if (!fs[i])
+			continue;
+		cr_expect_eq(cf_future_result(fs[i], BOUND, NULL, NULL), CF_BROKEN,
+			     "future %d", i);
+		release_ok(fs[i]);
+	}
+	cf_executor_free(ex);
+}
+
+/* Fails unless it got the bytes of init_bytes, so that a wrong initarg
+ * shows on every backend as a broken pool. */
+static const char init_bytes[] = "initarg";
+
+static int checking_init(const void *arg, size_t size)
+{
+	return size == sizeof(init_bytes) && arg && memcmp(arg, init_bytes, size) == 0 ? 0 : 1;
+}
+
+BACKEND_TEST(cf_initializer, gets_a_copy_of_initarg, .timeout = 30)
+{
+	char initarg[sizeof(init_bytes)];
+	cf_options opts = { .max_workers = 2, .initializer = checking_init,
+			    .initarg = initarg, .initarg_size = sizeof(initarg) };
+	cf_executor *ex;
+	cf_future *fs[4];
+
+	memcpy(initarg, init_bytes, sizeof(initarg));
+	ex = make_pool_opts(backend, &opts);
+	memset(initarg, 0, sizeof(initarg));    /* the caller reuses its memory */
+	for (int i = 0; i < 4; i++)
+		fs[i] = submit_job(ex, 0.1, i, 0);
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(result_long(fs[i], BOUND), (long)i * i,
+			     "the initializer saw other bytes than cf_executor_new was given");
+	release_all(fs, 4);
+	cf_executor_free(ex);
+}
+
+/* Counts its calls (thread backend: the count is in this process). */
+static atomic_int init_calls;
+
+static int counting_init(const void *arg, size_t size)
+{
+	atomic_fetch_add(&init_calls, 1);
+	return checking_init(arg, size);
+}
+
+Test(cf_initializer, runs_once_per_worker_thread, .timeout = 30)
+{
+	cf_options opts = { .max_workers = 4, .initializer = counting_init,
+			    .initarg = init_bytes, .initarg_size = sizeof(init_bytes) };
+	cf_executor *ex = make_pool_opts("thread", &opts);
+	cf_future *fs[40];
+
+	/* Enough concurrent sleeps to start every worker, then more. */
+	for (int i = 0; i < 40; i++)
+		fs[i] = submit_sleep(ex, i < 8 ? 0.2 : 0.0);
+	for (int i = 0; i < 40; i++)
+		cr_assert_eq(cf_future_result(fs[i], BOUND, NULL, NULL), CF_OK);
+	size_t threads = workers_created(ex);
+	cf_executor_free(ex);
+	cr_expect_eq(threads, 4, "8 sleeping tasks on 4 workers start all 4");
+	cr_expect_eq((size_t)atomic_load(&init_calls), threads,
+		     "%d initializer calls for %zu threads", atomic_load(&init_calls), threads);
+	release_all(fs, 40);
+}
+
+/* ---- bad input never aborts -------------------------------------------------- */
+
+static int noop_cb(cf_future *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+	return 0;
+}
+
+Test(cf_badinput, executor_new, .timeout = 30)
+{
+	cf_executor *ex = (cf_executor *)&ex;
+	cf_options neg = { .max_workers = -1 };
+
+	cr_expect_eq(cf_executor_new(NULL, NULL, &ex), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_executor_new("thread", NULL, NULL), CF_INVALID_ARGUMENT);
+	ex = (cf_executor *)&ex;
+	cr_expect_eq(cf_executor_new("nope", NULL, &ex), CF_UNKNOWN_BACKEND);
+	cr_expect_null(ex, "*out is NULL on failure");
+	cr_expect_eq(cf_executor_new("", NULL, &ex), CF_UNKNOWN_BACKEND);
+	ex = (cf_executor *)&ex;
+	cr_expect_eq(cf_executor_new("thread", &neg, &ex), CF_INVALID_ARGUMENT);
+	cr_expect_null(ex);
+	neg = (cf_options){ .idle_spin_us = -5 };
+	cr_expect_eq(cf_executor_new("thread", &neg, &ex), CF_INVALID_ARGUMENT);
+	neg = (cf_options){ .max_tasks_per_child = -1 };
+	cr_expect_eq(cf_executor_new("thread", &neg, &ex), CF_INVALID_ARGUMENT);
+}
+
+BACKEND_TEST(cf_badinput, negative_max_workers, .timeout = 30)
+{
+	cf_options opts = { .max_workers = -3 };
+	cf_executor *ex = NULL;
+	cf_status st = cf_executor_new(backend, &opts, &ex);
+
+	if (st == CF_UNKNOWN_BACKEND)
+		cr_skip_test("backend \"%s\" is not available", backend);
+	cr_expect_eq(st, CF_INVALID_ARGUMENT);
+	cr_expect_null(ex);
+}
+
+Test(cf_badinput, null_executor, .timeout = 30)
+{
+	cf_future *f = (cf_future *)&f;
+	cf_executor_stats stats;
+	cf_map_iter *it = (cf_map_iter *)&it;
+	long items[2] = { 1, 2 };
+
+	cr_expect_eq(cf_submit(NULL, square_task, items, sizeof(long), &f), CF_INVALID_ARGUMENT);
+	cr_expect_null(f);
+	cr_expect_eq(cf_shutdown(NULL, true, true), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_executor_stats_get(NULL, &stats), CF_INVALID_ARGUMENT);
+	cr_expect_str_eq(cf_executor_backend(NULL), "");
+	cr_expect_eq(cf_executor_max_workers(NULL), 0);
+	cf_executor_free(NULL);
+	cr_expect_eq(cf_map(NULL, square_task, items, sizeof(long), 2, NULL, &it),
+		     CF_INVALID_ARGUMENT);
+	cr_expect_null(it);
+}
+
+BACKEND_TEST(cf_badinput, submit_and_map_arguments, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 1);
+	cf_future *f = (cf_future *)&f;
+	cf_map_iter *it = (cf_map_iter *)&it;
+	long items[2] = { 1, 2 };
+
+	cr_expect_eq(cf_submit(ex, NULL, items, sizeof(long), &f), CF_INVALID_ARGUMENT);
+	cr_expect_null(f);
+	f = (cf_future *)&f;
+	cr_expect_eq(cf_submit(ex, square_task, NULL, sizeof(long), &f), CF_INVALID_ARGUMENT,
+		     "NULL argument bytes with a nonzero size");
+	cr_expect_null(f);
+	cr_expect_eq(cf_submit(ex, square_task, items, sizeof(long), NULL), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_executor_stats_get(ex, NULL), CF_INVALID_ARGUMENT);
+
+	cr_expect_eq(cf_map(ex, NULL, items, sizeof(long), 2, NULL, &it), CF_INVALID_ARGUMENT);
+	cr_expect_null(it);
+	cr_expect_eq(cf_map(ex, square_task, items, sizeof(long), 2, NULL, NULL),
+		     CF_INVALID_ARGUMENT);
+	it = (cf_map_iter *)&it;
+	cr_expect_eq(cf_map(ex, square_task, NULL, sizeof(long), 2, NULL, &it),
+		     CF_INVALID_ARGUMENT, "NULL items with a nonzero count");
+	cr_expect_null(it);
+	cr_expect_eq(cf_map(ex, square_task, items, (size_t)-1 / 2, 4, NULL, &it),
+		     CF_INVALID_ARGUMENT, "count * item_size overflows");
+
+	/* Nothing leaked, and the pool still works. */
+	f = submit_square(ex, 2);
+	cr_expect_eq(result_long(f, BOUND), 4);
+	release_ok(f);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+Test(cf_badinput, null_future, .timeout = 30)
+{
+	const void *data = (const void *)1;
+	const cf_error *err = (const cf_error *)1;
+	char buf[8];
+	size_t size = 0;
+
+	cr_expect(!cf_future_cancel(NULL));
+	cr_expect(!cf_future_cancelled(NULL));
+	cr_expect(!cf_future_running(NULL));
+	cr_expect(!cf_future_done(NULL));
+	cr_expect_eq(cf_future_result(NULL, 0, &data, NULL), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_future_result(NULL, CF_FOREVER, NULL, NULL), CF_INVALID_ARGUMENT,
+		     "never waits on NULL");
+	cr_expect_eq(cf_future_result_into(NULL, 0, buf, sizeof(buf), &size), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_future_exception(NULL, 0, &err), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_future_add_done_callback(NULL, noop_cb, NULL), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_future_release(NULL), CF_INVALID_ARGUMENT);
+}
+
+BACKEND_TEST(cf_badinput, null_callback, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 1);
+	cf_future *f = submit_square(ex, 2);
+
+	cr_expect_eq(cf_future_add_done_callback(f, NULL, NULL), CF_INVALID_ARGUMENT);
+	cr_expect_eq(result_long(f, BOUND), 4);
+	cr_expect_eq(cf_future_add_done_callback(f, NULL, NULL), CF_INVALID_ARGUMENT);
+	release_ok(f);
+	cf_executor_free(ex);
+}
+
+Test(cf_badinput, null_iterators, .timeout = 30)
+{
+	cf_future *f = NULL;
+	cf_future *fs[2] = { NULL, NULL };
+	cf_as_completed *ac = (cf_as_completed *)&ac;
+	const void *data;
+	size_t size, index = 77, n_done = 5, n_not_done = 5;
+
+	cr_expect_eq(cf_map_next(NULL, &data, &size), CF_INVALID_ARGUMENT);
+	cr_expect_null(cf_map_error(NULL, &index));
+	cf_map_free(NULL);
+
+	cr_expect_eq(cf_as_completed_new(NULL, 2, 1.0, &ac), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_as_completed_new(fs, 2, 1.0, NULL), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_as_completed_new(fs, 2, 1.0, &ac), CF_INVALID_ARGUMENT,
+		     "NULL futures in the array");
+	cr_expect_eq(cf_as_completed_next(NULL, &f), CF_INVALID_ARGUMENT);
+	cf_as_completed_free(NULL);
+
+	cr_expect_eq(cf_wait(NULL, 2, 1.0, CF_ALL_COMPLETED, NULL, &n_done, NULL, &n_not_done),
+		     CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_wait(fs, 2, 1.0, CF_ALL_COMPLETED, NULL, &n_done, NULL, &n_not_done),
+		     CF_INVALID_ARGUMENT, "NULL futures in the array");
+
+	/* Nothing to wait for: at once. */
+	cr_expect_eq(cf_wait(NULL, 0, CF_FOREVER, CF_ALL_COMPLETED, NULL, &n_done, NULL,
+			     &n_not_done), CF_OK);
+	cr_expect_eq(n_done, 0);
+	cr_expect_eq(n_not_done, 0);
+	cr_assert_eq(cf_as_completed_new(NULL, 0, CF_FOREVER, &ac), CF_OK);
+	cr_expect_eq(cf_as_completed_next(ac, &f), CF_END);
+	cf_as_completed_free(ac);
+}
+
+BACKEND_TEST(cf_badinput, iterator_arguments, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 1);
+	cf_future *f = submit_square(ex, 2);
+	cf_as_completed *ac = NULL;
+	size_t n_done, n_not_done;
+
+	cr_expect_eq(cf_wait(&f, 1, 1.0, (cf_return_when)7, NULL, &n_done, NULL, &n_not_done),
+		     CF_INVALID_ARGUMENT, "an unknown return_when");
+	cr_expect_eq(cf_wait(&f, 1, 1.0, (cf_return_when)-1, NULL, &n_done, NULL, &n_not_done),
+		     CF_INVALID_ARGUMENT, "an unknown return_when");
+	cr_assert_eq(cf_as_completed_new(&f, 1, BOUND, &ac), CF_OK);
+	cr_expect_eq(cf_as_completed_next(ac, NULL), CF_INVALID_ARGUMENT);
+	cf_as_completed_free(ac);
+	cr_expect_eq(result_long(f, BOUND), 4);
+	release_ok(f);
+	cf_executor_free(ex);
+}
+
+Test(cf_badinput, task_functions_with_null, .timeout = 30)
+{
+	size_t size = 5;
+
+	cr_expect_null(cf_task_arg(NULL, &size));
+	cr_expect_eq(size, 0);
+	cr_expect_null(cf_task_arg(NULL, NULL));
+	cr_expect_neq(cf_task_return(NULL, "x", 1), 0);
+	cr_expect_eq(cf_task_fail(NULL, 0, "x"), -1, "the code is still nonzero");
+	cr_expect_eq(cf_task_fail(NULL, 9, "x"), 9);
+}
+
+static int return_null_data_task(cf_task *task)
+{
+	/* NULL data with a size: refused, not a crash. */
+	int rc = cf_task_return(task, NULL, 4);
+	long r = rc != 0;
+
+	return cf_task_return(task, &r, sizeof(r));
+}
+
+BACKEND_TEST(cf_badinput, task_return_null_data, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 1);
+	cf_future *f = submit_ok(ex, return_null_data_task, NULL, 0);
+
+	cr_expect_eq(result_long(f, BOUND), 1, "cf_task_return(NULL, 4) must fail");
+	release_ok(f);
+	cf_executor_free(ex);
+}
+
+Test(cf_badinput, strerror_names_every_status, .timeout = 30)
+{
+	for (int s = CF_OK; s <= CF_SYSTEM; s++) {
+		const char *name = cf_strerror((cf_status)s);
+
+		cr_assert_not_null(name, "status %d", s);
+		cr_expect_gt(strlen(name), 0, "status %d has an empty name", s);
+		for (int t = CF_OK; t < s; t++)
+			cr_expect_str_neq(name, cf_strerror((cf_status)t),
+					  "statuses %d and %d share a name", t, s);
+	}
+	const char *unknown[] = { cf_strerror((cf_status)(CF_SYSTEM + 1)),
+				  cf_strerror((cf_status)999), cf_strerror((cf_status)-1) };
+	for (int i = 0; i < 3; i++) {
+		cr_assert_not_null(unknown[i]);
+		cr_expect_gt(strlen(unknown[i]), 0);
+	}
+}

@@ -1,0 +1,481 @@
+/* The one command-line parser every workload program uses (see cli.h).
+ *
+ * Hand-written rather than getopt_long: the models' extra options come from
+ * tables at run time, every bad value must produce one precise line, and
+ * the rules stay the same on every libc.  Accepted spellings: "-j 4", "-j4",
+ * "--workers 4", "--workers=4".  Options are taken in order, the last one
+ * wins, and "--" ends them (nothing may follow: there are no operands).
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spin.h"
+#include "stats.h"
+
+enum builtin_id {
+	OPT_WORKERS, OPT_TASKS, OPT_WORK_US, OPT_SCALE,
+	OPT_PRINT, OPT_CHECK, OPT_STATS, OPT_HELP,
+};
+
+/* The options every program has.  metavar == NULL means a flag. */
+static const struct builtin {
+	enum builtin_id id;
+	char short_name;
+	const char *name;
+	const char *metavar;
+	const char *help;
+} builtins[] = {
+	{ OPT_WORKERS, 'j', "workers", "N", "worker count" },
+	{ OPT_TASKS, 'n', "tasks", "N", "number of tasks" },
+	{ OPT_WORK_US, 0, "work-us", "U",
+	  "CPU work per task, in microseconds of calibrated spin" },
+	{ OPT_SCALE, 0, "scale", "F", "multiplies sleep durations and simulated latencies" },
+	{ OPT_PRINT, 0, "print", NULL, "print every result in the seed's format" },
+	{ OPT_CHECK, 0, "check", NULL, "recompute serially; exit 1 on any difference" },
+	{ OPT_STATS, 0, "stats", NULL, "print one JSON line of resource usage on stderr" },
+	{ OPT_HELP, 'h', "help", NULL, "show this help and exit" },
+};
+
+#define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+
+/* The seed's task counts: sleep(3, 1, 2), range(10), ten folder ids. */
+static long default_tasks(enum pl_workload w)
+{
+	switch (w) {
+	case PL_SLEEP:
+		return 3;
+	case PL_SQUARES:
+	case PL_FOLDERS:
+		return 10;
+	}
+	return 10;
+}
+
+static const char *prog_name(const struct pl_options *opts)
+{
+	if (opts && opts->program && opts->program->name)
+		return opts->program->name;
+	return "parlab";
+}
+
+/* Formats a message and turns control characters into '?', so that a value
+ * like $'a\nb' cannot split the promised single line. */
+static void vformat_line(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	vsnprintf(buf, size, fmt, ap);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+void pl_usage_error(const struct pl_options *opts, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vformat_line(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fprintf(stderr, "%s: error: %s (try --help)\n", prog_name(opts), msg);
+	exit(2);
+}
+
+void pl_die(const struct pl_options *opts, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vformat_line(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fprintf(stderr, "%s: %s\n", prog_name(opts), msg);
+	exit(1);
+}
+
+/* --- values ----------------------------------------------------------- */
+
+/* A whole number in [min, max].  `opt` is the option as the user spelled
+ * it ("-j", "--workers"), so the message points at what they typed. */
+static long parse_long(const struct pl_options *opts, const char *opt,
+		       const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (*s == '\0')
+		pl_usage_error(opts, "%s needs a value", opt);
+	if (isspace((unsigned char)*s))
+		pl_usage_error(opts, "invalid value '%s' for %s: not a whole number", s, opt);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0')
+		pl_usage_error(opts, "invalid value '%s' for %s: not a whole number", s, opt);
+	if (errno == ERANGE && v == LONG_MIN && min >= 0)
+		pl_usage_error(opts, "invalid value '%s' for %s: must not be negative", s, opt);
+	if (errno == ERANGE)
+		pl_usage_error(opts, "invalid value '%s' for %s: out of range (%ld to %ld)",
+			       s, opt, min, max);
+	if (v < 0 && min >= 0)
+		pl_usage_error(opts, "invalid value '%s' for %s: must not be negative", s, opt);
+	if (v < min)
+		pl_usage_error(opts, "invalid value '%s' for %s: must be at least %ld", s, opt, min);
+	if (v > max)
+		pl_usage_error(opts, "invalid value '%s' for %s: too large (at most %ld)", s, opt, max);
+	return v;
+}
+
+/* A finite decimal number in [0, PL_MAX_SCALE]. */
+static double parse_scale(const struct pl_options *opts, const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	if (*s == '\0')
+		pl_usage_error(opts, "%s needs a value", opt);
+	if (isspace((unsigned char)*s))
+		pl_usage_error(opts, "invalid value '%s' for %s: not a number", s, opt);
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || isnan(v))
+		pl_usage_error(opts, "invalid value '%s' for %s: not a number", s, opt);
+	if (isinf(v) || (errno == ERANGE && fabs(v) > 1))
+		pl_usage_error(opts, "invalid value '%s' for %s: out of range (0 to %.0f)",
+			       s, opt, PL_MAX_SCALE);
+	if (v < 0)
+		pl_usage_error(opts, "invalid value '%s' for %s: must not be negative", s, opt);
+	if (v > PL_MAX_SCALE)
+		pl_usage_error(opts, "invalid value '%s' for %s: too large (at most %.0f)",
+			       s, opt, PL_MAX_SCALE);
+	return v;
+}
+
+/* "a, b or c" into buf. */
+static void join_choices(char *buf, size_t size, const char *const *choices)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; choices[i]; i++) {
+		const char *sep = i == 0 ? "" : choices[i + 1] ? ", " : " or ";
+
+		if (len < size)
+			len += snprintf(buf + len, size - len, "%s%s", sep, choices[i]);
+	}
+}
+
+static void set_choice(const struct pl_options *opts, struct pl_choice_option *c,
+		       const char *opt, const char *s)
+{
+	char allowed[256];
+
+	for (int i = 0; c->choices[i]; i++) {
+		if (strcmp(s, c->choices[i]) == 0) {
+			c->value = c->choices[i];
+			return;
+		}
+	}
+	join_choices(allowed, sizeof(allowed), c->choices);
+	if (*s == '\0')
+		pl_usage_error(opts, "%s needs a value: %s", opt, allowed);
+	pl_usage_error(opts, "invalid value '%s' for %s: choose %s", s, opt, allowed);
+}
+
+/* --- help ------------------------------------------------------------- */
+
+#define HELP_COLUMN 24
+#define HELP_WIDTH 79
+
+/* "  left    text", the text wrapped at word boundaries into its column. */
+static void help_line(const char *left, const char *text)
+{
+	int room = HELP_WIDTH - HELP_COLUMN;
+	int indent;
+
+	if ((int)strlen(left) + 2 >= HELP_COLUMN)
+		printf("  %s\n%*s", left, HELP_COLUMN, "");
+	else
+		printf("  %-*s", HELP_COLUMN - 2, left);
+	while (*text) {
+		int len = (int)strlen(text);
+
+		if (len > room) {
+			len = room;
+			while (len > 0 && text[len] != ' ')
+				len--;
+			if (len == 0)   /* one long word: let it overflow */
+				len = (int)strcspn(text, " ");
+		}
+		printf("%.*s\n", len, text);
+		text += len;
+		while (*text == ' ')
+			text++;
+		indent = *text ? HELP_COLUMN : 0;
+		printf("%*s", indent, "");
+	}
+}
+
+static void builtin_help(const struct builtin *b, const struct pl_program *p)
+{
+	char left[64], text[256];
+
+	if (b->short_name)
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", b->short_name, b->name,
+			 b->metavar ? " " : "", b->metavar ? b->metavar : "");
+	else
+		snprintf(left, sizeof(left), "    --%s%s%s", b->name,
+			 b->metavar ? " " : "", b->metavar ? b->metavar : "");
+
+	switch (b->id) {
+	case OPT_WORKERS:
+		snprintf(text, sizeof(text), "%s, 1 to %ld (default: %ld)",
+			 b->help, PL_MAX_WORKERS, p->default_workers);
+		break;
+	case OPT_TASKS:
+		snprintf(text, sizeof(text), "%s, 0 to %ld (default: %ld)",
+			 b->help, PL_MAX_TASKS, default_tasks(p->workload));
+		break;
+	case OPT_WORK_US:
+		snprintf(text, sizeof(text), "%s, 0 to %ld (default: 0)",
+			 b->help, PL_MAX_WORK_US);
+		break;
+	case OPT_SCALE:
+		snprintf(text, sizeof(text), "%s, 0 to %.0f (default: 1)",
+			 b->help, PL_MAX_SCALE);
+		break;
+	case OPT_PRINT:
+		snprintf(text, sizeof(text), "%s (default: on without -n, so "
+			 "the plain run reproduces the seed; else one summary line)",
+			 b->help);
+		break;
+	default:
+		snprintf(text, sizeof(text), "%s", b->help);
+		break;
+	}
+	help_line(left, text);
+}
+
+static void print_help(const struct pl_program *p)
+{
+	char left[64], text[512], allowed[256];
+
+	printf("usage: %s [OPTION]...\n", p->name);
+	if (p->summary)
+		printf("%s\n", p->summary);
+	printf("\nOptions (\"--opt VALUE\" and \"--opt=VALUE\", \"-j 4\" and "
+	       "\"-j4\" all work):\n");
+	for (size_t i = 0; i < N_BUILTINS; i++)
+		builtin_help(&builtins[i], p);
+
+	if ((p->choices && p->choices[0].name) || (p->ints && p->ints[0].name))
+		printf("\nOptions of this model:\n");
+	for (struct pl_choice_option *c = p->choices; c && c->name; c++) {
+		join_choices(allowed, sizeof(allowed), c->choices);
+		snprintf(left, sizeof(left), "    --%s WORD", c->name);
+		snprintf(text, sizeof(text), "%s: %s (default: %s)",
+			 c->help ? c->help : "one of", allowed,
+			 c->value ? c->value : "none");
+		help_line(left, text);
+	}
+	for (struct pl_int_option *o = p->ints; o && o->name; o++) {
+		snprintf(left, sizeof(left), "    --%s %s", o->name,
+			 o->metavar ? o->metavar : "N");
+		snprintf(text, sizeof(text), "%s, at least %ld (default: %ld)",
+			 o->help ? o->help : "a whole number", o->min, o->value);
+		help_line(left, text);
+	}
+
+	printf("\nEnvironment:\n");
+	help_line("PARLAB_SPIN_PER_US", "spin iterations per microsecond for --work-us "
+		  "(from build/workloads/spin-calibrate; unset: calibrate, about 20 ms)");
+	printf("\nExit status: 0 success, 1 run-time failure or --check difference, "
+	       "2 bad usage.\n");
+}
+
+/* --- options ---------------------------------------------------------- */
+
+static void apply_builtin(struct pl_options *opts, const struct builtin *b,
+			  const char *opt, const char *value)
+{
+	switch (b->id) {
+	case OPT_WORKERS:
+		opts->workers = parse_long(opts, opt, value, 1, PL_MAX_WORKERS);
+		break;
+	case OPT_TASKS:
+		opts->tasks = parse_long(opts, opt, value, 0, PL_MAX_TASKS);
+		opts->tasks_given = true;
+		break;
+	case OPT_WORK_US:
+		opts->work_us = parse_long(opts, opt, value, 0, PL_MAX_WORK_US);
+		break;
+	case OPT_SCALE:
+		opts->scale = parse_scale(opts, opt, value);
+		break;
+	case OPT_PRINT:
+		opts->print = true;
+		break;
+	case OPT_CHECK:
+		opts->check = true;
+		break;
+	case OPT_STATS:
+		opts->stats = true;
+		break;
+	case OPT_HELP:
+		print_help(opts->program);
+		exit(0);
+	}
+}
+
+/* The value of an option that takes one: the text after '=' or after the
+ * short letter, else the next argument (even if it starts with '-', so
+ * that "-n -1" says "negative" rather than "missing"). */
+static const char *take_value(const struct pl_options *opts, const char *opt,
+			      const char *attached, int argc, char **argv, int *i)
+{
+	if (attached)
+		return attached;
+	if (*i + 1 >= argc)
+		pl_usage_error(opts, "%s needs a value", opt);
+	return argv[++*i];
+}
+
+static const struct builtin *find_builtin(const char *name, size_t len, char short_name)
+{
+	for (size_t i = 0; i < N_BUILTINS; i++) {
+		const struct builtin *b = &builtins[i];
+
+		if (short_name ? b->short_name == short_name :
+		    strlen(b->name) == len && strncmp(b->name, name, len) == 0)
+			return b;
+	}
+	return NULL;
+}
+
+static void parse_long_option(struct pl_options *opts, int argc, char **argv, int *i)
+{
+	const struct pl_program *p = opts->program;
+	const char *name = argv[*i] + 2;
+	const char *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const char *attached = eq ? eq + 1 : NULL;
+	const struct builtin *b = find_builtin(name, len, 0);
+	char opt[64];
+
+	snprintf(opt, sizeof(opt), "--%.*s", (int)(len < 50 ? len : 50), name);
+	if (b) {
+		if (!b->metavar && attached)
+			pl_usage_error(opts, "%s takes no value", opt);
+		apply_builtin(opts, b, opt, b->metavar ?
+			      take_value(opts, opt, attached, argc, argv, i) : NULL);
+		return;
+	}
+	for (struct pl_choice_option *c = p->choices; c && c->name; c++) {
+		if (strlen(c->name) == len && strncmp(c->name, name, len) == 0) {
+			set_choice(opts, c, opt, take_value(opts, opt, attached, argc, argv, i));
+			return;
+		}
+	}
+	for (struct pl_int_option *o = p->ints; o && o->name; o++) {
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
+			o->value = parse_long(opts, opt,
+					      take_value(opts, opt, attached, argc, argv, i),
+					      o->min, LONG_MAX);
+			return;
+		}
+	}
+	pl_usage_error(opts, "unknown option '%s'", opt);
+}
+
+static void parse_short_option(struct pl_options *opts, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i];
+	const struct builtin *b = find_builtin(NULL, 0, arg[1]);
+	char opt[3] = { '-', arg[1], '\0' };
+
+	if (!b)
+		pl_usage_error(opts, "unknown option '%s'", arg);
+	if (!b->metavar) {
+		if (arg[2] != '\0')
+			pl_usage_error(opts, "unknown option '%s'", arg);
+		apply_builtin(opts, b, opt, NULL);
+		return;
+	}
+	apply_builtin(opts, b, opt,
+		      take_value(opts, opt, arg[2] ? arg + 2 : NULL, argc, argv, i));
+}
+
+void pl_parse_args(int argc, char **argv, const struct pl_program *program,
+		   struct pl_options *opts)
+{
+	*opts = (struct pl_options) {
+		.workers = program->default_workers,
+		.tasks = default_tasks(program->workload),
+		.work_us = 0,
+		.scale = 1.0,
+		.start = pl_now(),
+		.program = program,
+	};
+
+	/* --help first, wherever it stands: the reader asked how to use the
+	 * program, not for a complaint about another option, and the help then
+	 * shows the true defaults (parsing stores values into the tables). */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			print_help(program);
+			exit(0);
+		}
+	}
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (strcmp(arg, "--") == 0) {
+			if (i + 1 < argc)
+				pl_usage_error(opts, "unexpected argument '%s'", argv[i + 1]);
+			break;
+		}
+		if (arg[0] == '-' && arg[1] == '-')
+			parse_long_option(opts, argc, argv, &i);
+		else if (arg[0] == '-' && arg[1] != '\0')
+			parse_short_option(opts, argc, argv, &i);
+		else
+			pl_usage_error(opts, "unexpected argument '%s'", arg);
+	}
+
+	/* The seed's run prints like the seed; a sized run prints a summary. */
+	if (!opts->tasks_given)
+		opts->print = true;
+
+	/* Calibrate now, before any thread or child exists: a forked child
+	 * then inherits the rate, and no worker stalls on the first task. */
+	if (opts->work_us > 0)
+		pl_spin_per_us();
+}
+
+/* --- lookups ---------------------------------------------------------- */
+
+const char *pl_choice(const struct pl_options *opts, const char *name)
+{
+	for (struct pl_choice_option *c = opts->program->choices; c && c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c->value;
+	pl_die(opts, "internal error: no option --%s", name);
+}
+
+long pl_int(const struct pl_options *opts, const char *name)
+{
+	for (struct pl_int_option *o = opts->program->ints; o && o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o->value;
+	pl_die(opts, "internal error: no option --%s", name);
+}
