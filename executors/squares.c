@@ -31,7 +31,8 @@ static int square(cf_task *task)
 
 static const char *const backends[] = { "thread", "process", NULL };
 static struct pl_choice_option choices[] = {
-	{ "executor", backends, "the backend: the one word that changes", "thread" },
+	/* The seed uses ProcessPoolExecutor here, so the default is process. */
+	{ "executor", backends, "the backend: the one word that changes", "process" },
 	{ NULL, NULL, NULL, NULL },
 };
 static struct pl_int_option ints[] = {

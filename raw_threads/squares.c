@@ -54,7 +54,10 @@ struct job {
 	long workers;
 	long work_us;
 	long chunk;
-	atomic_long next;       /* dynamic: first index not handed out yet */
+	/* dynamic: first index not handed out yet.  On a cache line of its
+	 * own, so that moving it does not evict the read-only fields above
+	 * from every other core (false sharing). */
+	_Alignas(64) atomic_long next;
 };
 
 struct worker {

@@ -78,6 +78,7 @@ struct job {
 	double sleep_s;
 	long value;
 	int fail_code;
+	int unused;     /* no padding: every byte sent is initialised */
 };
 int job_task(cf_task *task);
 

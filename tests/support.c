@@ -110,17 +110,31 @@ int run_argv(struct run_result *r, double timeout_s, char *const argv[])
 	int wstatus;
 
 	memset(r, 0, sizeof(*r));
-	if (pipe2(out_fd, O_CLOEXEC) || pipe2(err_fd, O_CLOEXEC))
+	if (pipe2(out_fd, O_CLOEXEC))
 		return -1;
+	if (pipe2(err_fd, O_CLOEXEC)) {
+		close(out_fd[0]);
+		close(out_fd[1]);
+		return -1;
+	}
 	pid_t pid = spawn(argv, out_fd, err_fd);
 	close(out_fd[1]);
 	close(err_fd[1]);
-	if (pid < 0)
+	if (pid < 0) {
+		close(out_fd[0]);
+		close(err_fd[0]);
 		return -1;
+	}
 	setpgid(pid, pid);      /* also here: no race with the child's own call */
 
 	bool finished = drain(out_fd[0], err_fd[0], &so, &se, deadline);
-	while (finished && waitpid(pid, &wstatus, WNOHANG) == 0) {
+	pid_t waited;
+	wstatus = 0;
+	while (finished && (waited = waitpid(pid, &wstatus, WNOHANG)) <= 0) {
+		if (waited < 0 && errno != EINTR) {
+			finished = false;       /* cannot happen: it is our child */
+			break;
+		}
 		if (monotonic() > deadline) {
 			finished = false;
 			break;
@@ -150,8 +164,9 @@ int run_program(struct run_result *r, double timeout_s, const char *path, ...)
 
 	argv[argc++] = (char *)path;
 	va_start(ap, path);
-	while (argc < 63 && (argv[argc] = va_arg(ap, char *)) != NULL)
-		argc++;
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		if (++argc == 63)
+			abort();        /* a test with that many arguments is a bug */
 	va_end(ap);
 	argv[argc] = NULL;
 	return run_argv(r, timeout_s, argv);

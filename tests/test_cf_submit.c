@@ -542,3 +542,121 @@ Test(cf_badinput, strerror_names_every_status, .timeout = 30)
 		cr_expect_gt(strlen(unknown[i]), 0);
 	}
 }
+
+/* cf_future_result gives size 0 with any status but CF_OK; result_into
+ * must not give back an undefined size for a NULL future (run under
+ * valgrind to see the uninitialised read if the value happens to be 0). */
+Test(cf_badinput, result_into_null_future_size, .timeout = 30)
+{
+	char buf[8];
+	size_t size = 12345;
+
+	cr_expect_eq(cf_future_result_into(NULL, 0, buf, sizeof(buf), &size), CF_INVALID_ARGUMENT);
+	cr_expect(size == 0 || size == 12345,
+		  "*size is %zu after CF_INVALID_ARGUMENT: an uninitialised value", size);
+}
+
+/* ---- where tasks run -------------------------------------------------------- */
+
+static int getpid_task(cf_task *task)
+{
+	long pid = (long)getpid();
+
+	return cf_task_return(task, &pid, sizeof(pid));
+}
+
+BACKEND_TEST(cf_submit, runs_in_the_backends_workers, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	cf_future *f = submit_ok(ex, getpid_task, NULL, 0);
+	long pid = result_long(f, BOUND);
+
+	if (strcmp(backend, "process") == 0)
+		cr_expect_neq(pid, (long)getpid(), "a process backend runs tasks in another process");
+	else
+		cr_expect_eq(pid, (long)getpid(), "a thread backend runs tasks in this process");
+	release_ok(f);
+	cf_executor_free(ex);
+}
+
+BACKEND_TEST(cf_submit, idle_spin_option, .timeout = 30)
+{
+	cf_options opts = { .max_workers = 2, .idle_spin_us = 200 };
+	cf_executor *ex = make_pool_opts(backend, &opts);
+
+	for (long i = 0; i < 200; i++) {
+		cf_future *f = submit_square(ex, i);
+		cr_assert_eq(result_long(f, BOUND), i * i);
+		release_ok(f);
+	}
+	cf_executor_free(ex);
+}
+
+/* ---- process backend only: workers that die or retire ---------------------- */
+
+static int die_task(cf_task *task)
+{
+	(void)task;
+	_exit(3);
+}
+
+Test(cf_broken, worker_death_breaks_pool_process, .timeout = 60)
+{
+	cf_executor *ex = make_pool("process", 2);
+	cf_future *ok = submit_square(ex, 3);
+	cf_future *dies, *pending[4];
+	int broken = 0;
+
+	cr_assert_eq(result_long(ok, BOUND), 9);
+	dies = submit_ok(ex, die_task, NULL, 0);
+	for (int i = 0; i < 4; i++) {
+		/* The pool may break before or after each submit. */
+		double s = 0.5;
+		cf_status st = cf_submit(ex, sleep_task, &s, sizeof(s), &pending[i]);
+
+		cr_expect(st == CF_OK || st == CF_BROKEN, "submit %d: %s", i, cf_strerror(st));
+		broken += st == CF_BROKEN;
+	}
+	cr_expect_eq(cf_future_result(dies, BOUND, NULL, NULL), CF_BROKEN,
+		     "the task whose worker died fails with CF_BROKEN");
+	for (int i = 0; i < 4; i++) {
+		if (!pending[i])
+			continue;
+		cf_status st = cf_future_result(pending[i], BOUND, NULL, NULL);
+
+		/* One may have been running on the other worker. */
+		cr_expect(st == CF_BROKEN || st == CF_OK, "pending %d: %s", i, cf_strerror(st));
+		broken += st == CF_BROKEN;
+		release_ok(pending[i]);
+	}
+	cr_expect_geq(broken, 3);
+	cf_future *late = ok;
+	long n = 2;
+	cr_expect_eq(cf_submit(ex, square_task, &n, sizeof(n), &late), CF_BROKEN);
+	cr_expect_null(late);
+	cr_expect_eq(result_long(ok, 0), 9, "a finished result is kept");
+	release_ok(ok);
+	release_ok(dies);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+Test(cf_broken, max_tasks_per_child_process, .timeout = 60)
+{
+	cf_options opts = { .max_workers = 1, .max_tasks_per_child = 2 };
+	cf_executor *ex = make_pool_opts("process", &opts);
+	long pids[6];
+
+	for (long i = 0; i < 6; i++) {
+		cf_future *f = submit_ok(ex, getpid_task, NULL, 0);
+		pids[i] = result_long(f, BOUND);
+		release_ok(f);
+	}
+	for (int i = 0; i < 6; i += 2) {
+		cr_expect_eq(pids[i], pids[i + 1], "tasks %d and %d share a worker", i, i + 1);
+		if (i)
+			cr_expect_neq(pids[i], pids[i - 1], "a worker retires after 2 tasks");
+	}
+	cr_expect_eq(workers_created(ex), 3);
+	cf_executor_free(ex);
+}

@@ -245,7 +245,7 @@ BACKEND_TEST(cf_as_completed, order_of_completion, .timeout = 30)
 
 BACKEND_TEST(cf_as_completed, done_futures_first, .timeout = 30)
 {
-	cf_executor *ex = make_pool(backend, 2);
+	cf_executor *ex = make_pool(backend, 3);
 	cf_future *fs[4];
 	cf_as_completed *it = NULL;
 

@@ -206,12 +206,14 @@ typedef struct cf_map_iter cf_map_iter;
 typedef struct cf_map_options {
 	double timeout;         /* from the cf_map call; CF_FOREVER: none */
 	size_t chunksize;       /* items per task message (0 or 1: one) */
-	size_t max_in_flight;   /* chunks submitted ahead (0: 2 x workers) */
+	size_t max_in_flight;   /* chunks submitted ahead (0: about 512
+				 * items, at least 4 chunks per worker) */
 } cf_map_options;
 
 /* Maps fn over `count` items of `item_size` bytes each, taken from
  * `items` (copied as they are submitted, so items must stay valid until
- * the iterator is freed).  opts may be NULL (no timeout, chunksize 1). */
+ * the iterator is freed).  Each task sees its item aligned for any type.
+ * opts may be NULL (no timeout, chunksize 1). */
 cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 		 size_t count, const cf_map_options *opts, cf_map_iter **out);
 
@@ -225,7 +227,10 @@ cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size);
 /* The failed task's error and its item index, after CF_TASK_FAILED. */
 const cf_error *cf_map_error(const cf_map_iter *it, size_t *index);
 
-/* Cancels what has not started, waits for what runs, frees. */
+/* Cancels what has not started and frees the iterator.  Tasks already
+ * running finish on their own and their results are dropped (as when a
+ * Python map generator is closed); nothing of the caller's is used by
+ * them, since every item was copied when submitted. */
 void cf_map_free(cf_map_iter *it);
 
 /* ---- wait and as_completed ---------------------------------------------- */

@@ -79,6 +79,18 @@ cf_status cf_submit(cf_executor *ex, cf_fn fn, const void *arg, size_t arg_size,
 	return CF_OK;
 }
 
+cf_status cf__submit_many(cf_executor *ex, cf_future **fs, size_t n, size_t *accepted)
+{
+	cf_status st = CF_OK;
+
+	if (ex->backend->submit_many)
+		return ex->backend->submit_many(ex, fs, n, accepted);
+	*accepted = 0;
+	while (*accepted < n && (st = ex->backend->submit(ex, fs[*accepted])) == CF_OK)
+		(*accepted)++;
+	return st;
+}
+
 cf_status cf_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 {
 	if (!ex)

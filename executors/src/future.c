@@ -262,6 +262,10 @@ bool cf_future_done(cf_future *f)
 
 cf_status cf_future_result(cf_future *f, double timeout, const void **data, size_t *size)
 {
+	if (data)
+		*data = NULL;
+	if (size)
+		*size = 0;
 	if (!cf__future_valid(f))
 		return CF_INVALID_ARGUMENT;
 	cf_status st = cf__future_wait(f, cf__deadline(timeout));
@@ -276,8 +280,8 @@ cf_status cf_future_result(cf_future *f, double timeout, const void **data, size
 cf_status cf_future_result_into(cf_future *f, double timeout, void *buf,
 				size_t capacity, size_t *size)
 {
-	const void *data;
-	size_t len;
+	const void *data = NULL;
+	size_t len = 0;
 	cf_status st = cf_future_result(f, timeout, &data, &len);
 
 	if (size)
@@ -295,6 +299,8 @@ cf_status cf_future_result_into(cf_future *f, double timeout, void *buf,
 
 cf_status cf_future_exception(cf_future *f, double timeout, const cf_error **error)
 {
+	if (error)
+		*error = NULL;
 	if (!cf__future_valid(f))
 		return CF_INVALID_ARGUMENT;
 	cf_status st = cf__future_wait(f, cf__deadline(timeout));

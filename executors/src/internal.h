@@ -124,6 +124,9 @@ struct cf_backend {
 	const char *name;
 	cf_status (*create)(cf_executor *ex, const cf_options *opts);
 	cf_status (*submit)(cf_executor *ex, cf_future *f);
+	/* Optional: queue n futures at once (one lock, one wake-up for many).
+	 * *accepted gets how many, in order, were queued. */
+	cf_status (*submit_many)(cf_executor *ex, cf_future **fs, size_t n, size_t *accepted);
 	cf_status (*shutdown)(cf_executor *ex, bool wait, bool cancel_futures);
 	void (*destroy)(cf_executor *ex);
 	void (*stats)(cf_executor *ex, cf_executor_stats *stats);
@@ -138,6 +141,10 @@ struct cf_executor {
 /* Done callbacks that returned nonzero, process-wide: a callback may run
  * after its executor is gone, so the count cannot live in the executor. */
 extern atomic_size_t cf__callback_errors;
+
+/* Queues futures made by cf__future_new; the backend takes its own
+ * references.  *accepted: how many, from the first, were queued. */
+cf_status cf__submit_many(cf_executor *ex, cf_future **fs, size_t n, size_t *accepted);
 
 extern const struct cf_backend cf__thread_backend;
 extern const struct cf_backend cf__process_backend;

@@ -21,6 +21,7 @@ struct thread_pool {
 	atomic_size_t queued;           /* read without the lock by spinners */
 	int nthreads;                   /* started, never decreases */
 	int idle;                       /* asleep on work_cond */
+	int signalled;                  /* wake-ups sent, not yet taken */
 	atomic_int busy;                /* running a task, result not yet out */
 	int spinning;                   /* polling the queue before sleeping */
 	bool shutdown;
@@ -133,6 +134,8 @@ static cf_future *next_task(struct thread_pool *p)
 		p->idle++;
 		pthread_cond_wait(&p->work_cond, &p->lock);
 		p->idle--;
+		if (p->signalled > 0)
+			p->signalled--;
 		spun = false;
 	}
 }
@@ -239,36 +242,66 @@ static cf_status unpush_last_locked(struct thread_pool *p, cf_future *f)
 	return CF_SYSTEM;
 }
 
-static cf_status pool_submit(cf_executor *ex, cf_future *f)
+/* Wakes a sleeping worker for a new task unless one is already on its
+ * way: a wake-up sent but not yet taken will find the task too, and
+ * every redundant signal would be a futex system call.  Lock held. */
+static void wake_worker_locked(struct thread_pool *p, size_t queued)
+{
+	if (p->idle > p->signalled && queued > (size_t)(p->spinning + p->signalled)) {
+		p->signalled++;
+		pthread_cond_signal(&p->work_cond);
+	}
+}
+
+/* Starts a thread when more tasks wait than workers are free, up to
+ * max_workers.  Lock held.  Fails only if no thread exists at all. */
+static int grow_locked(struct thread_pool *p, size_t queued)
+{
+	int free_workers = p->nthreads - atomic_load(&p->busy);
+
+	if (queued > (size_t)free_workers && p->nthreads < p->max_workers &&
+	    start_worker_locked(p) != 0 && p->nthreads == 0)
+		return -1;
+	return 0;
+}
+
+/* Queues fs[0..n) in order; *accepted says how many went in. */
+static cf_status pool_submit_many(cf_executor *ex, cf_future **fs, size_t n, size_t *accepted)
 {
 	struct thread_pool *p = ex->impl;
 	cf_status st = CF_OK;
+	size_t i = 0;
 
 	pthread_mutex_lock(&p->lock);
-	while (p->max_queued && atomic_load(&p->queued) >= p->max_queued &&
-	       !p->shutdown && !p->broken)
-		pthread_cond_wait(&p->space_cond, &p->lock);
-	if (p->broken) {
-		st = CF_BROKEN;
-	} else if (p->shutdown) {
-		st = CF_SHUTDOWN;
-	} else {
-		size_t queued;
-
-		cf__future_ref(f);      /* the queue's reference */
-		push_locked(p, f);
-		queued = atomic_load(&p->queued);
-		if (p->idle > 0 && queued > (size_t)p->spinning)
-			pthread_cond_signal(&p->work_cond);
-		int free_workers = p->nthreads - atomic_load(&p->busy);
-		if (queued > (size_t)free_workers && p->nthreads < p->max_workers &&
-		    start_worker_locked(p) != 0 && p->nthreads == 0) {
-			st = unpush_last_locked(p, f);
-			cf__future_unref(f);
+	while (i < n) {
+		while (p->max_queued && atomic_load(&p->queued) >= p->max_queued &&
+		       !p->shutdown && !p->broken)
+			pthread_cond_wait(&p->space_cond, &p->lock);
+		if (p->broken || p->shutdown) {
+			st = p->broken ? CF_BROKEN : CF_SHUTDOWN;
+			break;
 		}
+		cf__future_ref(fs[i]);  /* the queue's reference */
+		push_locked(p, fs[i]);
+		size_t queued = atomic_load(&p->queued);
+		wake_worker_locked(p, queued);
+		if (grow_locked(p, queued) != 0) {
+			st = unpush_last_locked(p, fs[i]);
+			cf__future_unref(fs[i]);
+			break;
+		}
+		i++;
 	}
 	pthread_mutex_unlock(&p->lock);
+	*accepted = i;
 	return st;
+}
+
+static cf_status pool_submit(cf_executor *ex, cf_future *f)
+{
+	size_t accepted;
+
+	return pool_submit_many(ex, &f, 1, &accepted);
 }
 
 static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
@@ -364,6 +397,7 @@ const struct cf_backend cf__thread_backend = {
 	.name = "thread",
 	.create = pool_create,
 	.submit = pool_submit,
+	.submit_many = pool_submit_many,
 	.shutdown = pool_shutdown,
 	.destroy = pool_destroy,
 	.stats = pool_stats,
