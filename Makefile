@@ -24,9 +24,22 @@ endif
 OPENMP  := -fopenmp
 CRITERION_CFLAGS = $(shell pkg-config --cflags criterion 2>/dev/null)
 CRITERION_LIBS   = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+# The folder API server and client: libmicrohttpd, libcurl, json-c.
+FOLDERS_CFLAGS := $(shell pkg-config --cflags libmicrohttpd libcurl json-c 2>/dev/null)
+MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+JSONC_LIBS  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 
 # --- libraries -------------------------------------------------------------
-WL_SRC  := $(wildcard workloads/*.c)
+# The folder client needs libcurl and json-c; it gets its own archive so
+# that only the programs that talk HTTP link them.
+FOLDERS_SRC := workloads/folder_client.c workloads/folder_server_ctl.c
+FOLDERS_OBJ := $(FOLDERS_SRC:%.c=$(BUILD)/obj/%.o)
+LIBPLF  := $(BUILD)/libparlab-folders.a
+FSRV_SRC := $(wildcard workloads/folder_server/*.c)
+FSRV_OBJ := $(FSRV_SRC:%.c=$(BUILD)/obj/%.o)
+FOLDER_SERVER := $(BUILD)/workloads/folder-api-server
+WL_SRC  := $(filter-out $(FOLDERS_SRC),$(wildcard workloads/*.c))
 WL_OBJ  := $(WL_SRC:%.c=$(BUILD)/obj/%.o)
 CF_SRC  := $(wildcard executors/src/*.c)
 CF_OBJ  := $(CF_SRC:%.c=$(BUILD)/obj/%.o)
@@ -44,13 +57,13 @@ openmp_PROGS   := $(patsubst openmp/%.c,$(BUILD)/openmp/%,$(wildcard openmp/*.c)
 micro_PROGS    := $(patsubst benchmarks/micro/%.c,$(BUILD)/micro/%,$(wildcard benchmarks/micro/*.c))
 tool_PROGS     := $(patsubst workloads/tools/%.c,$(BUILD)/workloads/%,$(wildcard workloads/tools/*.c))
 PROGRAMS := $(serial_PROGS) $(exec_PROGS) $(threads_PROGS) $(procs_PROGS) \
-            $(openmp_PROGS) $(micro_PROGS) $(tool_PROGS)
+            $(openmp_PROGS) $(micro_PROGS) $(tool_PROGS) $(FOLDER_SERVER)
 
 TEST_SRC := $(wildcard tests/*.c)
 TEST_BIN := $(BUILD)/tests/parlab-tests
 
 .PHONY: all test report install uninstall clean deps deps-test deps-report
-all: $(LIBCF_A) $(LIBCF_SO) $(LIBPL) $(PROGRAMS) $(BUILD)/cf.pc
+all: $(LIBCF_A) $(LIBCF_SO) $(LIBPL) $(LIBPLF) $(PROGRAMS) $(BUILD)/cf.pc
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -59,6 +72,10 @@ $(BUILD)/obj/%.o: %.c
 $(LIBPL): $(WL_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
+$(LIBPLF): $(FOLDERS_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+$(FOLDERS_OBJ) $(FSRV_OBJ) $(BUILD)/obj/tests/test_folder_%.o: ALL_CFLAGS += $(FOLDERS_CFLAGS)
 $(LIBCF_A): $(CF_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
@@ -72,6 +89,9 @@ $(BUILD)/serial/%: workloads/serial/%.c $(LIBPL)
 $(BUILD)/workloads/%: workloads/tools/%.c $(LIBPL)
 	@mkdir -p $(@D)
 	$(call LINK,$(LIBPL))
+$(FOLDER_SERVER): $(FSRV_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(MHD_LIBS) $(JSONC_LIBS) $(LDLIBS_BASE)
 $(BUILD)/executors/%: executors/%.c $(LIBCF_A) $(LIBPL)
 	@mkdir -p $(@D)
 	$(call LINK,$(LIBCF_A) $(LIBPL))
@@ -91,9 +111,10 @@ $(BUILD)/micro/%: benchmarks/micro/%.c $(MICRO_LIB_OBJ) $(LIBCF_A) $(LIBPL)
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -c $< -o $@
-$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(LIBCF_A) $(LIBPL)
+$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(LIBCF_A) $(LIBPLF) $(LIBPL)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIBCF_A) $(LIBPL) $(CRITERION_LIBS) $(LDLIBS_BASE)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIBCF_A) $(LIBPLF) $(LIBPL) $(CRITERION_LIBS) \
+		$(CURL_LIBS) $(JSONC_LIBS) $(LDLIBS_BASE)
 
 $(BUILD)/cf.pc: executors/cf.pc.in
 	@mkdir -p $(@D)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -59,6 +60,72 @@ enum cf_frame_status cf__frame_read(int fd, struct cf_wire_header *h, unsigned c
 		return CF_FRAME_CORRUPT;
 	}
 	return CF_FRAME_OK;
+}
+
+/* One non-blocking read into buf; 1 with bytes, 0 at EOF, -1 when none
+ * are there now (errno EAGAIN) or on error. */
+static ssize_t read_now(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+void cf__frame_reader_clear(struct cf_frame_reader *r)
+{
+	free(r->payload);
+	memset(r, 0, sizeof(*r));
+}
+
+enum cf_frame_status cf__frame_read_some(int fd, struct cf_frame_reader *r,
+					 struct cf_wire_header *h, unsigned char **payload,
+					 enum cf_wire_error *wire_error)
+{
+	*wire_error = CF_WIRE_OK;
+	*payload = NULL;
+	for (;;) {
+		unsigned char *dst = r->in_payload ? r->payload + r->have : r->header + r->have;
+		size_t want = r->in_payload ? r->h.length - r->have : CF_WIRE_HEADER_SIZE - r->have;
+
+		if (want > 0) {
+			ssize_t n = read_now(fd, dst, want);
+			if (n < 0)
+				return errno == EAGAIN || errno == EWOULDBLOCK ? CF_FRAME_AGAIN
+									      : CF_FRAME_IO_ERROR;
+			if (n == 0) {
+				if (!r->in_payload && r->have == 0)
+					return CF_FRAME_EOF;
+				*wire_error = CF_WIRE_TRUNCATED;
+				return CF_FRAME_CORRUPT;
+			}
+			r->have += (size_t)n;
+			if ((size_t)n < want)
+				continue;
+		}
+		if (!r->in_payload) {
+			*wire_error = cf_wire_get_header(r->header, &r->h);
+			if (*wire_error != CF_WIRE_OK)
+				return CF_FRAME_CORRUPT;
+			r->in_payload = true;
+			r->have = 0;
+			if (r->h.length) {
+				r->payload = malloc(r->h.length);
+				if (!r->payload)
+					return CF_FRAME_NOMEM;
+				continue;
+			}
+		}
+		/* A whole frame: hand it over and start afresh. */
+		*h = r->h;
+		*payload = r->payload;
+		r->payload = NULL;
+		r->in_payload = false;
+		r->have = 0;
+		return CF_FRAME_OK;
+	}
 }
 
 /* sendmsg with MSG_NOSIGNAL on a socket; plain writev on anything else

@@ -3,6 +3,7 @@
 #ifndef CF_FRAME_IO_H
 #define CF_FRAME_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,28 @@ enum cf_frame_status {
 	CF_FRAME_IO_ERROR,      /* read/write failed (errno kept) */
 	CF_FRAME_CORRUPT,       /* a bad header, or EOF inside a frame */
 	CF_FRAME_NOMEM,
+	CF_FRAME_AGAIN,         /* a reader has part of a frame: call again */
 };
+
+/* Reads frames in pieces, as bytes arrive, so that one peer that stops in
+ * the middle of a frame never blocks the thread that serves many. */
+struct cf_frame_reader {
+	unsigned char header[CF_WIRE_HEADER_SIZE];
+	size_t have;                    /* bytes of header, then of payload */
+	bool in_payload;
+	struct cf_wire_header h;
+	unsigned char *payload;
+};
+
+/* Reads what fd has without waiting.  CF_FRAME_OK: a whole frame is in
+ * *h and *payload (malloc'ed, the caller's; NULL when empty) and the
+ * reader is ready for the next; CF_FRAME_AGAIN: nothing complete yet;
+ * otherwise the stream is finished or broken (EOF inside a frame is
+ * CF_FRAME_CORRUPT with CF_WIRE_TRUNCATED). */
+enum cf_frame_status cf__frame_read_some(int fd, struct cf_frame_reader *r,
+					 struct cf_wire_header *h, unsigned char **payload,
+					 enum cf_wire_error *wire_error);
+void cf__frame_reader_clear(struct cf_frame_reader *r);
 
 /* Reads one whole frame; *payload is malloc'ed (NULL when empty) and
  * belongs to the caller.  *wire_error says what was corrupt. */

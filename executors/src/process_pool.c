@@ -42,31 +42,43 @@ __attribute__((used)) static void (*const keep_worker_entry)(void) = cf__process
 #define WORKER_FD 3
 
 struct worker {
+	/* Under the pool's lock: */
 	pid_t pid;              /* 0: free slot */
-	int fd;
+	bool ready;             /* may be given tasks */
+	bool retiring;          /* sent EXIT after max_tasks_per_child */
 	cf_future *task;        /* running, or NULL when idle */
 	uint64_t task_id;
 	int tasks_done;
-	bool retiring;          /* sent EXIT after max_tasks_per_child */
+	/* Whoever gave the worker its task writes the frame, holding
+	 * send_lock; the manager takes it too before closing fd, so a
+	 * descriptor is never closed under a writer. */
+	pthread_mutex_t send_lock;
+	int fd;
+	struct cf_frame_reader reader;  /* the manager's, for this worker */
+	double partial_since;           /* last progress inside a frame */
 };
 
+/* A worker that stops in the middle of a frame for this long is treated
+ * as broken: a real frame is written in one go, and the parent reads as
+ * fast as it arrives, so only a hung or misbehaving worker stalls. */
+#define FRAME_STALL_S 5.0
+
 struct process_pool {
-	pthread_mutex_t lock;           /* the queue and the flags */
+	pthread_mutex_t lock;           /* the queue, the flags, the workers */
 	cf_future *head, *tail;
 	size_t queued;
 	bool shutdown;
 	bool broken;
+	uint64_t next_id;
+	struct worker *workers;
+	int max_workers;
 	int wake_fd;                    /* eventfd: callers -> manager */
 
 	pthread_t manager;
 	pthread_mutex_t join_lock;
 	bool joined;
 
-	/* Owned by the manager thread alone. */
-	struct worker *workers;
-	int max_workers;
 	int max_tasks_per_child;
-	uint64_t next_id;
 	char exe[PATH_MAX];
 	unsigned char *init_frame;      /* fnref + initarg, or NULL */
 	size_t init_frame_len;
@@ -83,7 +95,7 @@ static void wake_manager(struct process_pool *p)
 		;
 }
 
-/* ---- the queue (callers and manager, under p->lock) ---- */
+/* ---- the queue (under p->lock) ---- */
 
 static void push_locked(struct process_pool *p, cf_future *f)
 {
@@ -95,18 +107,22 @@ static void push_locked(struct process_pool *p, cf_future *f)
 	p->queued++;
 }
 
-static cf_future *pop_locked(struct process_pool *p)
+/* The next queued future that is not cancelled, now RUNNING. */
+static cf_future *pop_startable_locked(struct process_pool *p)
 {
-	cf_future *f = p->head;
+	cf_future *f;
 
-	if (!f)
-		return NULL;
-	p->head = f->next;
-	if (!p->head)
-		p->tail = NULL;
-	f->next = NULL;
-	p->queued--;
-	return f;
+	while ((f = p->head) != NULL) {
+		p->head = f->next;
+		if (!p->head)
+			p->tail = NULL;
+		f->next = NULL;
+		p->queued--;
+		if (cf__future_start(f))
+			return f;
+		cf__future_unref(f);    /* cancelled while queued */
+	}
+	return NULL;
 }
 
 static cf_future *take_all_locked(struct process_pool *p)
@@ -132,6 +148,67 @@ static void abandon_list(cf_future *list, cf_status outcome)
 	}
 }
 
+/* Gives f (RUNNING) to an idle worker (lock held); NULL if none is. */
+static struct worker *claim_idle_locked(struct process_pool *p, cf_future *f)
+{
+	for (int i = 0; i < p->max_workers; i++) {
+		struct worker *w = &p->workers[i];
+		if (w->pid && w->ready && !w->retiring && !w->task) {
+			w->task = f;
+			w->task_id = ++p->next_id;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+static int count_workers_locked(struct process_pool *p, bool idle_only)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->max_workers; i++)
+		if (p->workers[i].pid && !p->workers[i].retiring &&
+		    (!idle_only || !p->workers[i].task))
+			n++;
+	return n;
+}
+
+/* ---- talking to a worker ---- */
+
+static int send_frame(struct worker *w, uint8_t type, uint64_t id, const void *a, size_t alen,
+		      const void *b, size_t blen)
+{
+	pthread_mutex_lock(&w->send_lock);
+	int rc = w->fd < 0 ? -1 : cf__frame_write(w->fd, type, id, a, alen, b, blen) ? -1 : 0;
+	pthread_mutex_unlock(&w->send_lock);
+	return rc;
+}
+
+/* Sends f to the worker that was given it.  A failed send needs no
+ * handling here: the worker is dead, and the manager breaks the pool when
+ * it sees the end of the socket. */
+static void send_task(struct worker *w, cf_future *f, uint64_t id, const struct cf_fnref *ref)
+{
+	unsigned char head[2 + CF_WIRE_MAX_NAME + 8];
+
+	cf_wire_put_fnref(head, ref);
+	send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(ref), f->arg.data, f->arg.size);
+}
+
+/* A task function outside every loaded object cannot be named to a
+ * worker: its future fails at once. */
+static bool name_function(cf_future *f, struct cf_fnref *ref)
+{
+	if (cf__fnref_from_fn((void (*)(void))f->fn, ref) == 0)
+		return true;
+	struct cf_task t;
+	cf__task_init(&t, NULL, 0);
+	cf_task_fail(&t, -1, "the task function is in no loaded object");
+	cf__future_finish(f, &t);
+	cf__task_clear(&t);
+	return false;
+}
+
 /* ---- workers (manager thread only) ---- */
 
 static int spawn_worker(struct process_pool *p, struct worker *w)
@@ -140,6 +217,7 @@ static int spawn_worker(struct process_pool *p, struct worker *w)
 	char spec[64];
 	int sv[2], err;
 	size_t nenv = 0;
+	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return errno;
@@ -161,216 +239,253 @@ static int spawn_worker(struct process_pool *p, struct worker *w)
 	posix_spawn_file_actions_adddup2(&actions, sv[1], WORKER_FD);
 	posix_spawn_file_actions_addclosefrom_np(&actions, WORKER_FD + 1);
 	char *argv[] = { p->exe, NULL };
-	err = posix_spawn(&w->pid, p->exe, &actions, NULL, argv, env);
+	err = posix_spawn(&pid, p->exe, &actions, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&actions);
 	free(env);
 	close(sv[1]);
 	if (err) {
 		close(sv[0]);
-		w->pid = 0;
 		return err;
 	}
+	atomic_fetch_add(&p->processes_created, 1);
 	w->fd = sv[0];
+	/* The INIT frame goes first, before any task can be sent.  If the
+	 * worker died at once, the poll loop finds its socket closed. */
+	if (p->init_frame)
+		cf__frame_write(w->fd, CF_WIRE_INIT, 0, p->init_frame, p->init_frame_len, NULL, 0);
+	pthread_mutex_lock(&p->lock);
+	w->pid = pid;
+	w->ready = true;
+	w->retiring = false;
 	w->task = NULL;
 	w->tasks_done = 0;
-	w->retiring = false;
-	atomic_fetch_add(&p->processes_created, 1);
-	if (p->init_frame &&
-	    cf__frame_write(w->fd, CF_WIRE_INIT, 0, p->init_frame, p->init_frame_len, NULL, 0))
-		return EPIPE;   /* it died at once: found by the poll loop */
+	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 
-/* Closes and reaps one worker; returns its wait status. */
-static int reap_worker(struct worker *w, bool kill_it)
+/* Closes and reaps a worker that is no longer ready (its slot is kept
+ * until then so that nobody reuses it). */
+static void reap_worker(struct process_pool *p, struct worker *w, bool kill_it)
 {
-	int status = 0;
+	pid_t pid = w->pid;
 
 	if (kill_it)
-		kill(w->pid, SIGKILL);
+		kill(pid, SIGKILL);     /* also unblocks a writer stuck in send */
+	pthread_mutex_lock(&w->send_lock);
 	close(w->fd);
-	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	w->pid = 0;
 	w->fd = -1;
-	return status;
-}
-
-static int count_workers(struct process_pool *p, bool idle_only)
-{
-	int n = 0;
-
-	for (int i = 0; i < p->max_workers; i++)
-		if (p->workers[i].pid && !p->workers[i].retiring &&
-		    (!idle_only || !p->workers[i].task))
-			n++;
-	return n;
-}
-
-static struct worker *free_slot(struct process_pool *p)
-{
-	for (int i = 0; i < p->max_workers; i++)
-		if (!p->workers[i].pid)
-			return &p->workers[i];
-	return NULL;
+	pthread_mutex_unlock(&w->send_lock);
+	cf__frame_reader_clear(&w->reader);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&p->lock);
+	w->pid = 0;
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* Breaks the pool: every future not yet done fails with CF_BROKEN, every
  * worker is killed and reaped. */
 static void break_pool(struct process_pool *p)
 {
+	cf_future *running[p->max_workers];
+	int nrunning = 0;
+
 	pthread_mutex_lock(&p->lock);
 	p->broken = true;
-	cf_future *list = take_all_locked(p);
-	pthread_mutex_unlock(&p->lock);
-	abandon_list(list, CF_BROKEN);
+	cf_future *queued = take_all_locked(p);
 	for (int i = 0; i < p->max_workers; i++) {
 		struct worker *w = &p->workers[i];
-		if (!w->pid)
-			continue;
-		if (w->task) {
-			cf__future_abandon(w->task, CF_BROKEN);
-			cf__future_unref(w->task);
-			w->task = NULL;
-		}
-		reap_worker(w, true);
+		w->ready = false;
+		if (w->task)
+			running[nrunning++] = w->task;
+		w->task = NULL;
 	}
-}
+	pthread_mutex_unlock(&p->lock);
 
-static int send_task(struct process_pool *p, struct worker *w, cf_future *f)
-{
-	struct cf_fnref ref;
-	unsigned char head[2 + CF_WIRE_MAX_NAME + 8];
-
-	if (cf__fnref_from_fn((void (*)(void))f->fn, &ref) != 0) {
-		struct cf_task t;
-		cf__task_init(&t, NULL, 0);
-		cf_task_fail(&t, -1, "the task function is in no loaded object");
-		cf__future_finish(f, &t);
-		cf__task_clear(&t);
-		cf__future_unref(f);
-		return 0;
+	for (int i = 0; i < p->max_workers; i++)
+		if (p->workers[i].pid)
+			reap_worker(p, &p->workers[i], true);
+	for (int i = 0; i < nrunning; i++) {
+		cf__future_abandon(running[i], CF_BROKEN);
+		cf__future_unref(running[i]);
 	}
-	cf_wire_put_fnref(head, &ref);
-	w->task = f;
-	w->task_id = ++p->next_id;
-	return cf__frame_write(w->fd, CF_WIRE_TASK, w->task_id, head, cf_wire_fnref_size(&ref),
-			       f->arg.data, f->arg.size) == CF_FRAME_OK ? 0 : -1;
+	abandon_list(queued, CF_BROKEN);
 }
 
 /* Starts a worker for each queued task that no idle worker can take, like
- * Python's _adjust_process_count: workers appear on demand.  Returns -1
- * when no worker exists and none can start. */
-static int start_missing_workers(struct process_pool *p)
+ * Python's _adjust_process_count, then hands queued tasks to idle
+ * workers.  Returns -1 when no worker exists and none can start. */
+static int dispatch(struct process_pool *p)
 {
 	pthread_mutex_lock(&p->lock);
 	size_t waiting = p->queued;
+	int idle = count_workers_locked(p, true);
+	int alive = count_workers_locked(p, false);
 	pthread_mutex_unlock(&p->lock);
 
-	int idle = count_workers(p, true);
-	while (waiting > (size_t)idle && count_workers(p, false) < p->max_workers) {
-		struct worker *w = free_slot(p);
+	for (; waiting > (size_t)idle && alive < p->max_workers; idle++, alive++) {
+		struct worker *w = NULL;
+		pthread_mutex_lock(&p->lock);
+		for (int i = 0; i < p->max_workers && !w; i++)
+			if (!p->workers[i].pid)
+				w = &p->workers[i];
+		pthread_mutex_unlock(&p->lock);
 		if (!w)
-			break;
+			break;  /* slots held by retiring workers: wait for them */
 		if (spawn_worker(p, w) != 0) {
-			if (w->pid == 0 && count_workers(p, false) == 0)
-				return -1;
+			if (alive == 0)
+				return -1;      /* no worker at all can start */
 			break;
 		}
-		idle++;
 	}
-	return 0;
-}
 
-/* Starts missing workers, then gives queued tasks to idle workers.
- * Returns -1 if the pool broke. */
-static int dispatch(struct process_pool *p)
-{
-	if (start_missing_workers(p) != 0)
-		return -1;
-	for (int i = 0; i < p->max_workers; i++) {
-		struct worker *w = &p->workers[i];
-		cf_future *f = NULL;
+	for (;;) {
+		struct cf_fnref ref;
+		struct worker *w = NULL;
+		uint64_t id = 0;
 
-		if (!w->pid || w->task || w->retiring)
-			continue;
 		pthread_mutex_lock(&p->lock);
-		while ((f = pop_locked(p)) && !cf__future_start(f))
-			cf__future_unref(f);    /* cancelled while queued */
+		cf_future *f = count_workers_locked(p, true) ? pop_startable_locked(p) : NULL;
+		if (f && (w = claim_idle_locked(p, f)) != NULL)
+			id = w->task_id;
+		else if (f)
+			push_locked(p, f);      /* cannot happen: an idle worker exists */
 		pthread_mutex_unlock(&p->lock);
-		if (!f)
-			break;
-		if (send_task(p, w, f) != 0)
-			return -1;
+		if (!w)
+			return 0;
+		if (!name_function(f, &ref)) {
+			pthread_mutex_lock(&p->lock);
+			w->task = NULL;
+			pthread_mutex_unlock(&p->lock);
+			cf__future_unref(f);
+			continue;
+		}
+		send_task(w, f, id, &ref);
 	}
-	return 0;
 }
 
-static void finish_from_frame(struct worker *w, const struct cf_wire_header *h,
-			      unsigned char *payload)
+/* The task's outcome from a RESULT or ERROR frame; takes the payload. */
+static void fill_task(struct cf_task *t, const struct cf_wire_header *h, unsigned char *payload)
 {
-	struct cf_task t;
-
-	cf__task_init(&t, NULL, 0);
+	cf__task_init(t, NULL, 0);
 	if (h->type == CF_WIRE_RESULT) {
 		/* Adopt the payload as the result: no copy of large results. */
-		t.result.data = h->length ? payload : t.result.inline_buf;
-		t.result.size = h->length;
-		if (!h->length)
-			free(payload);
-	} else {
-		t.error = malloc(sizeof(*t.error));
-		if (!t.error || cf_wire_get_error(payload, h->length, t.error) != CF_WIRE_OK) {
-			if (!t.error)
-				t.error = calloc(1, sizeof(*t.error));
-			if (t.error) {
-				t.error->code = -1;
-				snprintf(t.error->message, sizeof(t.error->message),
-					 "malformed error from a worker");
-			}
-		}
-		free(payload);
+		t->result.data = h->length ? payload : t->result.inline_buf;
+		t->result.size = h->length;
+		return;
 	}
-	cf__future_finish(w->task, &t);
-	cf__task_clear(&t);
-	cf__future_unref(w->task);
-	w->task = NULL;
-	w->tasks_done++;
-}
-
-/* Handles what a worker sent.  Returns -1 if the pool must break. */
-static int on_worker_readable(struct process_pool *p, struct worker *w)
-{
-	struct cf_wire_header h;
-	unsigned char *payload;
-	enum cf_wire_error wire_error;
-	enum cf_frame_status st = cf__frame_read(w->fd, &h, &payload, &wire_error);
-
-	if (st == CF_FRAME_EOF && w->retiring && !w->task) {
-		reap_worker(w, false);  /* it left after max_tasks_per_child */
-		return 0;
-	}
-	if (st != CF_FRAME_OK)
-		return -1;              /* died, or spoke nonsense */
-	if ((h.type == CF_WIRE_RESULT || h.type == CF_WIRE_ERROR) && w->task && h.id == w->task_id) {
-		finish_from_frame(w, &h, payload);
-		atomic_fetch_add(&p->tasks_completed, 1);
-		if (p->max_tasks_per_child && w->tasks_done >= p->max_tasks_per_child) {
-			w->retiring = true;
-			cf__frame_write(w->fd, CF_WIRE_EXIT, 0, NULL, 0, NULL, 0);
-		}
-		return 0;
+	t->error = calloc(1, sizeof(*t->error));
+	if (t->error && cf_wire_get_error(payload, h->length, t->error) != CF_WIRE_OK) {
+		t->error->code = -1;
+		snprintf(t->error->message, sizeof(t->error->message),
+			 "malformed error from a worker");
 	}
 	free(payload);
-	return -1;                      /* INIT_FAILED, or a frame out of place */
 }
 
-static bool all_idle(struct process_pool *p)
+/* A worker finished its task: complete the future and give the worker the
+ * next queued task at once, or retire it after max_tasks_per_child. */
+static void on_result(struct process_pool *p, struct worker *w, const struct cf_wire_header *h,
+		      unsigned char *payload)
 {
+	struct cf_task t;
+	struct cf_fnref ref;
+	cf_future *next = NULL;
+	uint64_t next_id = 0;
+
+	pthread_mutex_lock(&p->lock);
+	cf_future *done = w->task;
+	w->task = NULL;
+	w->tasks_done++;
+	if (p->max_tasks_per_child && w->tasks_done >= p->max_tasks_per_child) {
+		w->retiring = true;
+		w->ready = false;
+	} else if ((next = pop_startable_locked(p)) != NULL) {
+		w->task = next;
+		next_id = w->task_id = ++p->next_id;
+	}
+	pthread_mutex_unlock(&p->lock);
+
+	if (next && name_function(next, &ref))
+		send_task(w, next, next_id, &ref);
+	else if (next) {
+		pthread_mutex_lock(&p->lock);
+		w->task = NULL;
+		pthread_mutex_unlock(&p->lock);
+		cf__future_unref(next);
+	}
+	if (w->retiring)
+		send_frame(w, CF_WIRE_EXIT, 0, NULL, 0, NULL, 0);
+
+	fill_task(&t, h, payload);
+	cf__future_finish(done, &t);
+	cf__task_clear(&t);
+	cf__future_unref(done);
+	atomic_fetch_add(&p->tasks_completed, 1);
+}
+
+/* Handles what a worker sent, frame by frame, without ever waiting for
+ * the rest of a frame.  Returns -1 if the pool must break. */
+static int on_worker_readable(struct process_pool *p, struct worker *w)
+{
+	for (;;) {
+		struct cf_wire_header h;
+		unsigned char *payload;
+		enum cf_wire_error wire_error;
+		enum cf_frame_status st = cf__frame_read_some(w->fd, &w->reader, &h, &payload,
+							      &wire_error);
+		if (st == CF_FRAME_AGAIN) {
+			w->partial_since = cf__now();
+			return 0;
+		}
+
+		pthread_mutex_lock(&p->lock);
+		bool expected = st == CF_FRAME_OK && w->task && h.id == w->task_id &&
+				(h.type == CF_WIRE_RESULT || h.type == CF_WIRE_ERROR);
+		bool retired = w->retiring && !w->task;
+		pthread_mutex_unlock(&p->lock);
+
+		if (st == CF_FRAME_EOF && retired) {
+			reap_worker(p, w, false);  /* it left after max_tasks_per_child */
+			return 0;
+		}
+		if (!expected) {
+			free(payload);
+			return -1;  /* died, spoke nonsense, or its initializer failed */
+		}
+		on_result(p, w, &h, payload);
+	}
+}
+
+static bool mid_frame(const struct worker *w)
+{
+	return w->pid && (w->reader.in_payload || w->reader.have > 0);
+}
+
+/* How long poll may wait before a stalled frame must be noticed. */
+static int stall_timeout_ms(struct process_pool *p)
+{
+	double now = cf__now(), first = -1;
+
+	for (int i = 0; i < p->max_workers; i++) {
+		double due = p->workers[i].partial_since + FRAME_STALL_S;
+		if (mid_frame(&p->workers[i]) && (first < 0 || due < first))
+			first = due;
+	}
+	if (first < 0)
+		return -1;
+	return first <= now ? 0 : (int)((first - now) * 1000) + 1;
+}
+
+static bool stalled(struct process_pool *p)
+{
+	double now = cf__now();
+
 	for (int i = 0; i < p->max_workers; i++)
-		if (p->workers[i].pid && p->workers[i].task)
-			return false;
-	return true;
+		if (mid_frame(&p->workers[i]) &&
+		    now - p->workers[i].partial_since >= FRAME_STALL_S)
+			return true;
+	return false;
 }
 
 /* Waits for events; returns -1 if the pool must break. */
@@ -382,13 +497,15 @@ static int wait_and_handle(struct process_pool *p)
 
 	fds[n++] = (struct pollfd){ .fd = p->wake_fd, .events = POLLIN };
 	for (int i = 0; i < p->max_workers; i++) {
-		if (!p->workers[i].pid)
+		if (!p->workers[i].pid)         /* only the manager changes pid */
 			continue;
 		owner[n] = &p->workers[i];
 		fds[n++] = (struct pollfd){ .fd = p->workers[i].fd, .events = POLLIN };
 	}
-	if (poll(fds, (nfds_t)n, -1) < 0)
+	if (poll(fds, (nfds_t)n, stall_timeout_ms(p)) < 0)
 		return errno == EINTR ? 0 : -1;
+	if (stalled(p))
+		return -1;
 	if (fds[0].revents) {
 		uint64_t count;
 		if (read(p->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
@@ -400,14 +517,29 @@ static int wait_and_handle(struct process_pool *p)
 	return 0;
 }
 
+/* True when shut down with nothing queued or running (lock taken). */
+static bool finished(struct process_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	bool done = p->shutdown && p->queued == 0;
+	for (int i = 0; done && i < p->max_workers; i++)
+		if (p->workers[i].task)
+			done = false;
+	if (done)
+		for (int i = 0; i < p->max_workers; i++)
+			p->workers[i].ready = false;
+	pthread_mutex_unlock(&p->lock);
+	return done;
+}
+
 static void stop_workers(struct process_pool *p)
 {
 	for (int i = 0; i < p->max_workers; i++) {
 		struct worker *w = &p->workers[i];
 		if (!w->pid)
 			continue;
-		cf__frame_write(w->fd, CF_WIRE_EXIT, 0, NULL, 0, NULL, 0);
-		reap_worker(w, false);
+		send_frame(w, CF_WIRE_EXIT, 0, NULL, 0, NULL, 0);
+		reap_worker(p, w, false);
 	}
 }
 
@@ -419,10 +551,7 @@ static void *manager_main(void *arg)
 	for (;;) {
 		if (dispatch(p) != 0)
 			break;
-		pthread_mutex_lock(&p->lock);
-		bool done = p->shutdown && p->queued == 0;
-		pthread_mutex_unlock(&p->lock);
-		if (done && all_idle(p)) {
+		if (finished(p)) {
 			stop_workers(p);
 			return NULL;
 		}
@@ -435,24 +564,48 @@ static void *manager_main(void *arg)
 
 /* ---- the backend interface ---- */
 
+/* A task goes straight to an idle worker from the submitting thread, one
+ * hop less than through the manager; otherwise it waits in the queue and
+ * the manager starts a worker for it or hands it on when one frees up. */
 static cf_status pool_submit(cf_executor *ex, cf_future *f)
 {
 	struct process_pool *p = ex->impl;
+	struct worker *w = NULL;
+	struct cf_fnref ref;
+	uint64_t id = 0;
 	cf_status st = CF_OK;
 
 	pthread_mutex_lock(&p->lock);
-	if (p->broken)
+	if (p->broken) {
 		st = CF_BROKEN;
-	else if (p->shutdown)
+	} else if (p->shutdown) {
 		st = CF_SHUTDOWN;
-	else {
-		cf__future_ref(f);
-		push_locked(p, f);
+	} else {
+		cf__future_ref(f);      /* the pool's reference */
+		if (count_workers_locked(p, true) && cf__future_start(f)) {
+			w = claim_idle_locked(p, f);
+			id = w->task_id;
+		} else {
+			push_locked(p, f);
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (st == CF_OK)
+	if (st != CF_OK)
+		return st;
+	if (!w) {
 		wake_manager(p);
-	return st;
+		return CF_OK;
+	}
+	if (name_function(f, &ref)) {
+		send_task(w, f, id, &ref);
+		return CF_OK;
+	}
+	pthread_mutex_lock(&p->lock);
+	w->task = NULL;
+	pthread_mutex_unlock(&p->lock);
+	cf__future_unref(f);
+	wake_manager(p);        /* the worker is idle again: maybe a task waits */
+	return CF_OK;
 }
 
 static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
@@ -505,6 +658,8 @@ static void pool_free(struct process_pool *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->join_lock);
 	free(p->init_frame);
+	for (int i = 0; p->workers && i < p->max_workers; i++)
+		pthread_mutex_destroy(&p->workers[i].send_lock);
 	free(p->workers);
 	free(p);
 }
@@ -522,6 +677,10 @@ static cf_status pool_create(cf_executor *ex, const cf_options *opts)
 	p->max_tasks_per_child = opts->max_tasks_per_child;
 	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	p->workers = calloc((size_t)p->max_workers, sizeof(*p->workers));
+	for (int i = 0; p->workers && i < p->max_workers; i++) {
+		pthread_mutex_init(&p->workers[i].send_lock, NULL);
+		p->workers[i].fd = -1;
+	}
 	/* readlink, not "/proc/self/exe" itself: under valgrind the latter
 	 * is valgrind, the former is the program. */
 	ssize_t len = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1);

@@ -1,0 +1,145 @@
+/* folder-api-server: a simulated cloud folder API on 127.0.0.1.
+ *
+ * Threading: libmicrohttpd with one thread per connection.  The simulated
+ * latency is a sleep in the connection's own thread, so concurrent
+ * requests wait concurrently, and a slow client ties up only its own
+ * thread until the connection timeout closes it.  A thread costs ~10 us to
+ * create and a small stack; the 256+ connections the benchmarks use are
+ * far below where that matters (see docs/folder-api.md for the numbers).
+ *
+ * Signals: SIGTERM and SIGINT are blocked in every thread and taken by
+ * sigwait() in main, so shutdown runs in ordinary code, not in a handler.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "delay.h"
+#include "faults.h"
+#include "handler.h"
+#include "options.h"
+#include "stats.h"
+
+#define PROG "folder-api-server"
+
+/* Thread stacks: a request needs a few kilobytes; the default 8 MiB of
+ * address space per thread would make 1024 connections reserve 8 GiB. */
+#define STACK_SIZE (256 * 1024)
+
+/* Writes "PORT\n" to a temporary file and renames it, so that a reader
+ * polling the file never sees half a number. */
+static int write_port_file(const char *path, unsigned port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -1;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* One connection uses one descriptor; let --max-connections really fit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs(PROG ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+	struct fs_config cfg;
+	struct sockaddr_in addr;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
+	sigset_t stop;
+	unsigned port;
+	int sig;
+
+	fs_parse_options(argc, argv, &cfg);
+	raise_fd_limit();
+	fs_delay_init();
+	fs_stats_init();
+	fs_faults_init(&cfg);
+	fs_handler_init(&cfg);
+
+	/* Before any thread exists, so that all of them inherit the mask. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)cfg.port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  /* never a public address */
+
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			     MHD_USE_AUTO | MHD_USE_ITC | (cfg.verbose ? MHD_USE_ERROR_LOG : 0),
+			     0, NULL, NULL, fs_handle, NULL,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			     MHD_OPTION_CONNECTION_TIMEOUT, cfg.conn_timeout_s,
+			     MHD_OPTION_CONNECTION_LIMIT, cfg.max_connections,
+			     /* A burst of 256 connects must not overflow the
+			      * accept queue: a dropped SYN costs the client a
+			      * one-second retransmit. */
+			     MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096U,
+			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE,
+			     MHD_OPTION_NOTIFY_COMPLETED, fs_completed, NULL,
+			     MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+			     MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, PROG ": error: cannot listen on 127.0.0.1:%u: %s\n",
+			cfg.port, strerror(errno ? errno : EADDRINUSE));
+		return 1;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	port = info ? info->port : cfg.port;
+
+	if (cfg.port_file && write_port_file(cfg.port_file, port) != 0) {
+		fprintf(stderr, PROG ": error: cannot write --port-file %s: %s\n",
+			cfg.port_file, strerror(errno));
+		MHD_stop_daemon(d);
+		return 1;
+	}
+	printf("listening on http://127.0.0.1:%u\n", port);
+	fflush(stdout);
+
+	while (sigwait(&stop, &sig) != 0)
+		;
+
+	/* Wake the sleepers first, or stop would wait out their latency. */
+	fs_delay_stop();
+	MHD_stop_daemon(d);
+	fs_stats_destroy();
+	fs_faults_destroy();
+	fs_config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,230 @@
+/* Command-line parsing for folder-api-server.  Bad input never starts a
+ * server: one line on stderr, exit status 2, as every parlab program. */
+#define _GNU_SOURCE
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROG "folder-api-server"
+
+static const char usage[] =
+"usage: " PROG " [OPTION]...\n"
+"A simulated cloud folder API (resource-manager v3 style) on 127.0.0.1.\n"
+"\n"
+"  GET  /v3/folders/{id}   the folder: {\"name\",\"displayName\",\"parent\",\"state\",...}\n"
+"  GET  /stats             what the server saw, as JSON\n"
+"  POST /stats/reset       zero the statistics (and the per-id fault sequence)\n"
+"\n"
+"Options:\n"
+"  --port N              TCP port on 127.0.0.1 (default 0: a free port)\n"
+"  --port-file FILE      write the port number and a newline to FILE\n"
+"                        (atomically, once listening)\n"
+"  --seed S              seed of names, jitter and 503s (default 1)\n"
+"  --latency-ms MS       delay of every folder answer (default 0); requests\n"
+"                        wait concurrently: 200 clients take one latency\n"
+"  --jitter-ms MS        plus a seeded uniform delay in [0, MS) (default 0)\n"
+"  --rate R              token bucket: R folder requests per second, 429 with\n"
+"                        Retry-After beyond it (default 0: no limit)\n"
+"  --burst B             token bucket size (default: R rounded up, at least 1)\n"
+"  --error-rate P        probability in [0, 1] of a transient 503 (default 0)\n"
+"  --not-found-ids LIST  comma-separated ids that always answer 404\n"
+"  --forbidden-ids LIST  comma-separated ids that always answer 403\n"
+"  --conn-timeout S      close a connection idle or stalled for S seconds\n"
+"                        (default 10)\n"
+"  --max-connections N   concurrent connections accepted (default 1024)\n"
+"  --verbose             log libmicrohttpd's errors on stderr\n"
+"  -h, --help            this text\n"
+"\n"
+"Fault model (seeded: the same seed and requests give the same answers):\n"
+"  - ids whose last three digits are 404 (e.g. 404, 7404) always answer 404,\n"
+"    and those ending in 403 always answer 403, as do the listed ids;\n"
+"  - a valid id is 0 or 1 to 18 digits without a leading zero; anything\n"
+"    else answers 400; unknown paths 404; other methods 405;\n"
+"  - the n-th admitted request for an id gets a 503 when a hash of (seed,\n"
+"    id, n) falls below P, so retries of one id see a fixed sequence;\n"
+"  - 400 and 429 answer at once; every other folder answer waits the\n"
+"    latency (and jitter).\n"
+"Stops cleanly on SIGTERM or SIGINT (exit status 0).\n";
+
+static void __attribute__((noreturn, format(printf, 1, 2))) bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (try --help)\n", stderr);
+	exit(2);
+}
+
+static double parse_double(const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v))
+		bad("--%s: '%s' is not a number", opt, s);
+	if (v < min || v > max)
+		bad("--%s: %s is out of range [%g, %g]", opt, s, min, max);
+	return v;
+}
+
+/* Digits only: strtoull would take "-1" and " 7". */
+static uint64_t parse_uint(const char *opt, const char *s, uint64_t max)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		bad("--%s: empty value", opt);
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			bad("--%s: '%s' is not a non-negative integer", opt, s);
+		if (v > (max - (uint64_t)(*p - '0')) / 10)
+			bad("--%s: %s is too large (at most %llu)", opt, s,
+			    (unsigned long long)max);
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	return v;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void parse_list(const char *opt, const char *s, struct fs_id_list *l)
+{
+	char *copy = strdup(s), *save = NULL;
+
+	if (!copy)
+		bad("out of memory");
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t *ids = realloc(l->ids, (l->n + 1) * sizeof(*ids));
+
+		if (!ids)
+			bad("out of memory");
+		l->ids = ids;
+		l->ids[l->n++] = parse_uint(opt, tok, FS_MAX_ID);
+	}
+	free(copy);
+	qsort(l->ids, l->n, sizeof(*l->ids), cmp_u64);
+}
+
+enum {
+	OPT_PORT = 256, OPT_PORT_FILE, OPT_SEED, OPT_LATENCY, OPT_JITTER,
+	OPT_RATE, OPT_BURST, OPT_ERROR_RATE, OPT_NOT_FOUND, OPT_FORBIDDEN,
+	OPT_CONN_TIMEOUT, OPT_MAX_CONN, OPT_VERBOSE,
+};
+
+static const struct option longopts[] = {
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "latency-ms", required_argument, NULL, OPT_LATENCY },
+	{ "jitter-ms", required_argument, NULL, OPT_JITTER },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "error-rate", required_argument, NULL, OPT_ERROR_RATE },
+	{ "not-found-ids", required_argument, NULL, OPT_NOT_FOUND },
+	{ "forbidden-ids", required_argument, NULL, OPT_FORBIDDEN },
+	{ "conn-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void fs_parse_options(int argc, char **argv, struct fs_config *cfg)
+{
+	const double hour_ms = 3600e3;
+	double burst = 0;
+	int c;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->seed = 1;
+	cfg->conn_timeout_s = 10;
+	cfg->max_connections = 1024;
+
+	opterr = 0;     /* our own one-line messages, not getopt's */
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+		switch (c) {
+		case OPT_PORT:
+			cfg->port = (unsigned)parse_uint("port", optarg, 65535);
+			break;
+		case OPT_PORT_FILE:
+			if (!*optarg)
+				bad("--port-file: empty file name");
+			cfg->port_file = optarg;
+			break;
+		case OPT_SEED:
+			cfg->seed = parse_uint("seed", optarg, UINT64_MAX);
+			break;
+		case OPT_LATENCY:
+			cfg->latency_ms = parse_double("latency-ms", optarg, 0, hour_ms);
+			break;
+		case OPT_JITTER:
+			cfg->jitter_ms = parse_double("jitter-ms", optarg, 0, hour_ms);
+			break;
+		case OPT_RATE:
+			cfg->rate = parse_double("rate", optarg, 0, 1e9);
+			break;
+		case OPT_BURST:
+			burst = parse_double("burst", optarg, 1, 1e9);
+			break;
+		case OPT_ERROR_RATE:
+			cfg->error_rate = parse_double("error-rate", optarg, 0, 1);
+			break;
+		case OPT_NOT_FOUND:
+			parse_list("not-found-ids", optarg, &cfg->not_found);
+			break;
+		case OPT_FORBIDDEN:
+			parse_list("forbidden-ids", optarg, &cfg->forbidden);
+			break;
+		case OPT_CONN_TIMEOUT:
+			cfg->conn_timeout_s = (unsigned)parse_uint("conn-timeout", optarg, 86400);
+			if (!cfg->conn_timeout_s)
+				bad("--conn-timeout: must be at least 1 second");
+			break;
+		case OPT_MAX_CONN:
+			cfg->max_connections = (unsigned)parse_uint("max-connections", optarg, 65536);
+			if (!cfg->max_connections)
+				bad("--max-connections: must be at least 1");
+			break;
+		case OPT_VERBOSE:
+			cfg->verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case ':':
+			bad("%s needs a value", name);
+		default:
+			bad("unknown option '%s'", name);
+		}
+	}
+	if (optind < argc)
+		bad("unexpected argument '%s'", argv[optind]);
+	if (burst > 0 && cfg->rate == 0)
+		bad("--burst needs --rate");
+	cfg->burst = burst > 0 ? burst : fmax(1, ceil(cfg->rate));
+}
+
+void fs_config_free(struct fs_config *cfg)
+{
+	free(cfg->not_found.ids);
+	free(cfg->forbidden.ids);
+	cfg->not_found.ids = cfg->forbidden.ids = NULL;
+}

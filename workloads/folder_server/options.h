@@ -1,0 +1,43 @@
+/* The folder API server's command line: what it simulates and how.
+ *
+ * Everything that makes the server misbehave is here and nowhere else, so
+ * that one command line says exactly which faults a run saw.
+ */
+#ifndef FS_OPTIONS_H
+#define FS_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest folder id: 18 decimal digits, so that every id fits an
+ * int64_t and a C long on Linux. */
+#define FS_MAX_ID 999999999999999999ULL
+
+struct fs_id_list {
+	uint64_t *ids;          /* sorted, for bsearch */
+	size_t n;
+};
+
+struct fs_config {
+	unsigned port;                  /* 0: the kernel picks a free one */
+	const char *port_file;          /* NULL: none */
+	uint64_t seed;                  /* names, jitter and 503s derive from it */
+	double latency_ms;              /* every answer from the "backend" */
+	double jitter_ms;               /* plus uniform [0, jitter) per request */
+	double rate;                    /* token bucket refill, requests/s; 0: off */
+	double burst;                   /* token bucket size */
+	double error_rate;              /* probability of a transient 503 */
+	struct fs_id_list not_found;    /* ids that always answer 404 */
+	struct fs_id_list forbidden;    /* ids that always answer 403 */
+	unsigned conn_timeout_s;        /* idle or slow connection is closed */
+	unsigned max_connections;
+	int verbose;                    /* libmicrohttpd's own error log */
+};
+
+/* Fills cfg from argv.  Prints the usage and exits 0 on --help; prints
+ * one line "folder-api-server: error: ..." and exits 2 on bad input. */
+void fs_parse_options(int argc, char **argv, struct fs_config *cfg);
+
+void fs_config_free(struct fs_config *cfg);
+
+#endif
