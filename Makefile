@@ -76,6 +76,11 @@ $(LIBPLF): $(FOLDERS_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 $(FOLDERS_OBJ) $(FSRV_OBJ) $(BUILD)/obj/tests/test_folder_%.o: ALL_CFLAGS += $(FOLDERS_CFLAGS)
+# Every model's `folders` program links the client (and nothing else does).
+FOLDERS_PROGS := $(filter %/folders,$(PROGRAMS))
+$(FOLDERS_PROGS): $(LIBPLF)
+$(FOLDERS_PROGS): ALL_CFLAGS += $(FOLDERS_CFLAGS)
+$(FOLDERS_PROGS): LDLIBS_BASE += $(LIBPLF) $(CURL_LIBS) $(JSONC_LIBS)
 $(LIBCF_A): $(CF_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
@@ -128,9 +133,19 @@ test: deps-test
 	$(MAKE) --no-print-directory all $(TEST_BIN)
 	PARLAB_BUILD=$(BUILD) $(TEST_BIN) --timeout $(TEST_TIMEOUT) -j2 $(TEST_ARGS)
 
-report: deps-report
+# make report [PROFILE=quick|full|smoke] [MODELS=openmp,pthreads]
+#             [WORKLOADS=squares,sleep] [JOBS=1,2,4]: bad values are refused
+# (exit 2) before anything is installed, built or run.
+PROFILE   ?= quick
+MODELS    ?=
+WORKLOADS ?=
+JOBS      ?=
+REPORT_ARGS = --profile '$(PROFILE)' --models '$(MODELS)' --workloads '$(WORKLOADS)' --jobs '$(JOBS)'
+report:
+	@scripts/plan --check $(REPORT_ARGS)
+	@scripts/deps report
 	$(MAKE) --no-print-directory all
-	PARLAB_BUILD=$(BUILD) scripts/report
+	PARLAB_BUILD=$(BUILD) scripts/report $(REPORT_ARGS)
 
 deps-test:
 	@scripts/deps test

@@ -337,12 +337,25 @@ BACKEND_TEST(cf_map, bounded_in_flight_chunks, .timeout = 120)
 	check_bounded(backend, 2, 100 * 1000, &opts, opts.max_in_flight + SLACK(2));
 }
 
-/* cf.h: "max_in_flight: chunks submitted ahead (0: 2 x workers)".  With 2
- * workers: 4 in the window, the one just given, and one finished task per
- * worker not yet dropped by it: 7 at most (a window of 8 gives 8 at least). */
-BACKEND_TEST(cf_map, default_in_flight_is_twice_workers, .timeout = 120)
+/* cf.h: max_in_flight 0 means "about 512 items, at least 4 chunks per
+ * worker". */
+static size_t default_window(size_t workers, size_t chunksize)
 {
-	check_bounded(backend, 2, 10 * 1000, NULL, 2 * 2 + 1 + 2);
+	size_t per_items = 512 / chunksize;
+
+	return 4 * workers > per_items ? 4 * workers : per_items;
+}
+
+BACKEND_TEST(cf_map, default_in_flight_bounded, .timeout = 120)
+{
+	check_bounded(backend, 2, 10 * 1000, NULL, default_window(2, 1) + SLACK(2));
+}
+
+BACKEND_TEST(cf_map, default_in_flight_bounded_chunks, .timeout = 120)
+{
+	cf_map_options opts = { .timeout = CF_FOREVER, .chunksize = 100 };
+
+	check_bounded(backend, 2, 10 * 1000, &opts, default_window(2, 100) + SLACK(2));
 }
 
 /* 1 when the task got no argument (NULL, size 0). */
@@ -426,19 +439,24 @@ static int counted_sleep_task(cf_task *task)
 	return 0;
 }
 
-/* cf.h: cf_map_free "cancels what has not started, waits for what runs". */
-Test(cf_map, free_waits_for_running_thread, .timeout = 30)
+/* cf.h: cf_map_free "cancels what has not started"; tasks already running
+ * finish on their own, without the iterator. */
+Test(cf_map, free_cancels_what_has_not_started_thread, .timeout = 30)
 {
 	cf_executor *ex = make_pool("thread", 2);
 	cf_map_options opts = { .timeout = 0.1 };
-	double items[6] = { 0.6, 0.6, 0.6, 0.6, 0.6, 0.6 };
-	cf_map_iter *it = map_ok(ex, counted_sleep_task, items, sizeof(items[0]), 6, &opts);
+	double items[8] = { 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5 };
+	cf_map_iter *it = map_ok(ex, counted_sleep_task, items, sizeof(items[0]), 8, &opts);
 
 	cr_assert_eq(cf_map_next(it, NULL, NULL), CF_TIMEOUT);
+	cr_assert(wait_counter(&started, 2, BOUND), "two workers, two tasks running");
 	cf_map_free(it);
-	int s = atomic_load(&started), f = atomic_load(&finished);
-	cr_expect_eq(f, s, "cf_map_free returned with %d of %d running tasks unfinished",
-		     s - f, s);
-	cf_executor_free(ex);
-	cr_expect_eq(atomic_load(&started), s, "what had not started was cancelled");
+	int running = atomic_load(&started);
+	cf_executor_free(ex);   /* waits for the running ones */
+	cr_expect_eq(atomic_load(&started), running,
+		     "%d tasks started after cf_map_free, which must cancel them",
+		     atomic_load(&started) - running);
+	cr_expect_eq(atomic_load(&finished), running, "the running tasks ran to their end");
+	cr_expect_lt(running, 8);
+	cr_expect_eq(cf_futures_alive(), 0);
 }

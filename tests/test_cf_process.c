@@ -49,7 +49,7 @@
  * many times slower; the counts of the issue hold in the normal build. */
 #define LIFECYCLES (CF_TEST_SANITIZED ? 30 : 100)
 
-/* ---- the test process: descriptors, children, threads ------------------ */
+/* ---- the test process: descriptors, children, threads ------------------- */
 
 static int count_dir(const char *path)
 {
@@ -166,7 +166,7 @@ static void expect_status(cf_future *f, cf_status expect, double bound, const ch
 		     cf_strerror(expect));
 }
 
-/* ---- tasks (they run in worker processes) ----------------------------------- */
+/* ---- tasks (they run in worker processes) ------------------------------- */
 
 /* What a worker can tell about itself. */
 struct info {
@@ -543,7 +543,7 @@ static int nested_task(cf_task *task)
 	return cf_task_return(task, &r, sizeof(r));
 }
 
-/* ---- initializers (they run in worker processes) ---------------------------- */
+/* ---- initializers (they run in worker processes) ------------------------ */
 
 /* Appends this worker's pid to the file named by initarg. */
 static int record_init(const void *initarg, size_t size)
@@ -587,7 +587,7 @@ static int exiting_init(const void *initarg, size_t size)
 	_exit(0);
 }
 
-/* ---- a worker that dies -------------------------------------------------------- */
+/* ---- a worker that dies ------------------------------------------------- */
 
 static atomic_int callbacks_run;
 static atomic_int callbacks_broken;
@@ -615,6 +615,17 @@ static void check_broken_pool_ends_clean(cf_executor *ex, int fds_before, int th
 	cr_expect_eq(st, CF_BROKEN, "submit after the break: %s", cf_strerror(st));
 	cr_expect_null(f);
 	cr_expect_lt(now_s() - t0, 0.5, "a submit to a broken pool returns at once");
+
+	/* map too: refused, or its first result says broken, at once. */
+	long items[4] = { 1, 2, 3, 4 };
+	cf_map_iter *it = NULL;
+	t0 = now_s();
+	st = cf_map(ex, square_task, items, sizeof(items[0]), 4, NULL, &it);
+	if (st == CF_OK)
+		st = cf_map_next(it, NULL, NULL);
+	cr_expect_eq(st, CF_BROKEN, "map on a broken pool: %s", cf_strerror(st));
+	cr_expect_lt(now_s() - t0, 0.5, "map on a broken pool returns at once");
+	cf_map_free(it);
 
 	t0 = now_s();
 	cr_expect_eq(cf_shutdown(ex, true, false), CF_OK);
@@ -666,6 +677,48 @@ Test(cf_process, sigkill_mid_task_breaks_pool, .timeout = 60)
 	release_ok(running);
 	release_all(pending, 8);
 	check_broken_pool_ends_clean(ex, fds, threads);
+}
+
+struct delayed_kill {
+	pid_t pid;
+	double delay;
+};
+
+static void *kill_later(void *arg)
+{
+	struct delayed_kill *k = arg;
+
+	sleep_s(k->delay);
+	kill(k->pid, SIGKILL);
+	return NULL;
+}
+
+/* A worker killed while cf_shutdown(wait) waits for its task: shutdown
+ * returns soon after, instead of waiting for a task that will never end. */
+Test(cf_process, sigkill_during_shutdown, .timeout = 60)
+{
+	int fds = count_fds(), threads = count_threads();
+	cf_executor *ex = process_pool(1);
+	struct delayed_kill k = { .pid = worker_pid(ex), .delay = 0.5 };
+	cf_future *running = submit_sleep(ex, 30.0);
+	cf_future *pending = submit_sleep(ex, 30.0);
+	pthread_t killer;
+
+	cr_assert(wait_running(running, BOUND));
+	cr_assert_eq(pthread_create(&killer, NULL, kill_later, &k), 0);
+	double t0 = now_s();
+	cr_expect_eq(cf_shutdown(ex, true, false), CF_OK);
+	double took = now_s() - t0;
+	pthread_join(killer, NULL);
+	cr_expect_lt(took, 2.5, "shutdown returned %.2f s after it began (kill at 0.5 s)", took);
+	expect_status(running, CF_BROKEN, 0, "the running task");
+	expect_status(pending, CF_BROKEN, 0, "the pending task");
+	release_ok(running);
+	release_ok(pending);
+	cf_executor_free(ex);
+	assert_no_children("after the pool");
+	cr_expect_eq(count_fds(), fds);
+	cr_expect_eq(count_threads(), threads);
 }
 
 /* Killing one worker of several breaks the pool at once, including the
@@ -753,7 +806,7 @@ Test(cf_process, task_closing_the_socket_breaks_pool, .timeout = 60)
 	check_misdeed_breaks_pool(DIE_CLOSE_SOCKET);
 }
 
-/* ---- a worker that speaks nonsense ----------------------------------------------- */
+/* ---- a worker that speaks nonsense -------------------------------------- */
 
 Test(cf_process, garbage_frame_breaks_pool, .timeout = 60)
 {
@@ -846,18 +899,22 @@ Test(cf_process, short_frame_does_not_stall_other_workers, .timeout = 90)
 	assert_no_children("at the end");
 }
 
-/* ---- lifecycles leak nothing -------------------------------------------------------- */
+/* ---- lifecycles leak nothing -------------------------------------------- */
 
 Test(cf_process, no_fd_growth_over_lifecycles, .timeout = 240)
 {
 	int fds = count_fds(), threads = count_threads();
 
 	for (int i = 0; i < LIFECYCLES; i++) {
-		cf_executor *ex = process_pool(i % 3 + 1);
-		cf_future *f = submit_square(ex, i);
+		int workers = i % 3 + 1;
+		cf_executor *ex = process_pool(workers);
+		cf_future *fs[3];
 
-		cr_assert_eq(result_long(f, BOUND), (long)i * i);
-		release_ok(f);
+		for (int k = 0; k < workers; k++)
+			fs[k] = submit_square(ex, i + k);
+		for (int k = 0; k < workers; k++)
+			cr_assert_eq(result_long(fs[k], BOUND), (long)(i + k) * (i + k));
+		release_all(fs, (size_t)workers);
 		cf_executor_free(ex);
 		if (i == 0)
 			cr_assert_eq(count_fds(), fds, "descriptors after the first pool");
@@ -926,7 +983,7 @@ Test(cf_process, unused_pool_starts_no_worker, .timeout = 30)
 	assert_no_children("after the pool");
 }
 
-/* ---- what a worker is ---------------------------------------------------------------- */
+/* ---- what a worker is --------------------------------------------------- */
 
 Test(cf_process, workers_inherit_only_their_socket, .timeout = 30)
 {
@@ -1011,7 +1068,7 @@ Test(cf_process, workers_die_with_their_parent, .timeout = 60)
 	assert_no_children("at the end");
 }
 
-/* ---- max_tasks_per_child ------------------------------------------------------------------- */
+/* ---- max_tasks_per_child ------------------------------------------------ */
 
 Test(cf_process, max_tasks_per_child_1_over_200_tasks, .timeout = 240)
 {
@@ -1072,7 +1129,7 @@ Test(cf_process, max_tasks_per_child_3_replaces_in_order, .timeout = 120)
 	assert_no_children("after the pool");
 }
 
-/* ---- sizes ------------------------------------------------------------------------------------ */
+/* ---- sizes -------------------------------------------------------------- */
 
 Test(cf_process, result_of_16_mib, .timeout = 120)
 {
@@ -1159,7 +1216,7 @@ Test(cf_process, echo_of_many_sizes, .timeout = 120)
 	cf_executor_free(ex);
 }
 
-/* ---- task errors --------------------------------------------------------------------------- */
+/* ---- task errors -------------------------------------------------------- */
 
 /* Runs error case `which` on ex: its status and error. */
 static cf_status run_error_case(cf_executor *ex, int which, cf_error *out)
@@ -1276,7 +1333,7 @@ Test(cf_process, task_function_outside_the_program_fails_the_task, .timeout = 30
 	free(not_code);
 }
 
-/* ---- map with chunks ------------------------------------------------------------------------ */
+/* ---- map with chunks ---------------------------------------------------- */
 
 struct map_result {
 	size_t count;
@@ -1390,7 +1447,7 @@ Test(cf_process, chunked_map_reports_the_failed_item, .timeout = 120)
 	cf_executor_free(ex);
 }
 
-/* ---- created while other threads hold locks --------------------------------------------------- */
+/* ---- created while other threads hold locks ----------------------------- */
 
 static pthread_mutex_t hog_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int hogs_stop;
@@ -1468,7 +1525,7 @@ Test(cf_process, created_while_a_thread_pool_is_busy, .timeout = 180)
 	assert_no_children("at the end");
 }
 
-/* ---- the initializer ------------------------------------------------------------------------- */
+/* ---- the initializer ---------------------------------------------------- */
 
 static char *temp_file(void)
 {
@@ -1576,16 +1633,20 @@ Test(cf_process, initializer_runs_in_replacement_workers, .timeout = 120)
 
 Test(cf_process, initializer_gets_its_initarg_bytes, .timeout = 60)
 {
-	unsigned char initarg[3000];
+	/* More than a socket buffer holds: the INIT frame goes in pieces. */
+	size_t size = (1u << 20) + 3;
+	unsigned char *initarg = malloc(size);
 
-	fill_pattern(initarg, sizeof(initarg), 5);
+	cr_assert_not_null(initarg);
+	fill_pattern(initarg, size, 5);
 	cf_options opts = { .max_workers = 1, .initializer = hash_init,
-			    .initarg = initarg, .initarg_size = sizeof(initarg) };
+			    .initarg = initarg, .initarg_size = size };
 	cf_executor *ex = process_pool_opts(&opts);
-	int64_t expect = (int64_t)fnv1a(initarg, sizeof(initarg));
+	int64_t expect = (int64_t)fnv1a(initarg, size);
 
 	/* The initarg was copied at creation. */
-	memset(initarg, 0, sizeof(initarg));
+	memset(initarg, 0, size);
+	free(initarg);
 	cf_future *f = submit_ok(ex, info_task, NULL, 0);
 	struct info r = result_info(f);
 	cr_expect_eq(r.init_calls, 1);

@@ -2,9 +2,11 @@
  * workers started on demand and reused, the initializer, statistics, and
  * bad input that must give a status instead of aborting.
  *
- * Suites: cf_submit, cf_executor, cf_initializer, cf_badinput.  Tests named
- * *_thread exercise the thread backend only (a shared counter or flag, or
- * thread names); all others run on every backend.
+ * Suites: cf_submit, cf_executor, cf_initializer, cf_badinput, cf_broken.
+ * Plain Test()s named *_thread exercise the thread backend only (a shared
+ * counter or flag, or thread names), those of cf_broken the process
+ * backend only (a worker that dies or retires); all others run on every
+ * backend.
  */
 #define _GNU_SOURCE
 #include "cf_test_util.h"
@@ -572,7 +574,8 @@ BACKEND_TEST(cf_submit, runs_in_the_backends_workers, .timeout = 30)
 	long pid = result_long(f, BOUND);
 
 	if (strcmp(backend, "process") == 0)
-		cr_expect_neq(pid, (long)getpid(), "a process backend runs tasks in another process");
+		cr_expect_neq(pid, (long)getpid(),
+			      "a process backend runs tasks in another process");
 	else
 		cr_expect_eq(pid, (long)getpid(), "a thread backend runs tasks in this process");
 	release_ok(f);

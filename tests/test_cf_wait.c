@@ -398,3 +398,29 @@ BACKEND_TEST(cf_as_completed, gives_cancelled_and_failed, .timeout = 30)
 	release_all(fs, 3);
 	cf_executor_free(ex);
 }
+
+/* CF_FOREVER (any negative timeout) waits without bound, like Python's
+ * None; the test's own .timeout bounds it. */
+BACKEND_TEST(cf_wait, forever_timeouts, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	cf_future *fs[3], *f;
+	cf_as_completed *it = NULL;
+	size_t nd, nn;
+	int given = 0;
+
+	for (int i = 0; i < 3; i++)
+		fs[i] = submit_job(ex, 0.05 * i, i, 0);
+	cr_expect_eq(cf_wait(fs, 3, CF_FOREVER, CF_FIRST_COMPLETED, NULL, &nd, NULL, &nn), CF_OK);
+	cr_expect_geq(nd, 1);
+	cr_assert_eq(cf_as_completed_new(fs, 3, -5.0, &it), CF_OK);
+	while (cf_as_completed_next(it, &f) == CF_OK)
+		given++;
+	cr_expect_eq(given, 3);
+	cf_as_completed_free(it);
+	cr_expect_eq(cf_wait(fs, 3, CF_FOREVER, CF_ALL_COMPLETED, NULL, &nd, NULL, &nn), CF_OK);
+	cr_expect_eq(nd, 3);
+	cr_expect_eq(result_long(fs[2], CF_FOREVER), 4);
+	release_all(fs, 3);
+	cf_executor_free(ex);
+}

@@ -467,8 +467,9 @@ static struct attempt try_once(struct slot *s, const char *url, long id, char *n
 	}
 	if (rc != CURLE_OK) {
 		e->http_status = 0;
-		say(e, "folder %ld: %s (%s)", id, s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc),
-		    curl_easy_strerror(rc));
+		/* libcurl's error buffer says more ("... port 8080 after 0 ms:
+		 * Couldn't connect to server") than the code's name. */
+		say(e, "folder %ld: %s", id, s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
 		a.status = PL_FOLDER_TRANSPORT;
 		a.retry = transient_transport(rc);
 		return a;

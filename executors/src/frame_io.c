@@ -62,8 +62,10 @@ enum cf_frame_status cf__frame_read(int fd, struct cf_wire_header *h, unsigned c
 	return CF_FRAME_OK;
 }
 
-/* One non-blocking read into buf; 1 with bytes, 0 at EOF, -1 when none
- * are there now (errno EAGAIN) or on error. */
+/* One read that does not wait: bytes read, 0 at EOF, -1 when none are
+ * there now (errno EAGAIN) or on error.  recv(MSG_DONTWAIT) on a socket,
+ * whose blocking mode the writers share; read() on anything else, which
+ * must then be O_NONBLOCK to not wait. */
 static ssize_t read_now(int fd, void *buf, size_t len)
 {
 	ssize_t n;
@@ -71,6 +73,10 @@ static ssize_t read_now(int fd, void *buf, size_t len)
 	do
 		n = recv(fd, buf, len, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ENOTSOCK)
+		do
+			n = read(fd, buf, len);
+		while (n < 0 && errno == EINTR);
 	return n;
 }
 

@@ -28,7 +28,7 @@ struct cf_frame_reader {
 	unsigned char *payload;
 };
 
-/* Reads what fd has without waiting.  CF_FRAME_OK: a whole frame is in
+/* Reads what fd (a socket, or an O_NONBLOCK pipe) has without waiting.  CF_FRAME_OK: a whole frame is in
  * *h and *payload (malloc'ed, the caller's; NULL when empty) and the
  * reader is ready for the next; CF_FRAME_AGAIN: nothing complete yet;
  * otherwise the stream is finished or broken (EOF inside a frame is

@@ -83,6 +83,8 @@ enum cf_wire_error cf_wire_get_header(const unsigned char in[CF_WIRE_HEADER_SIZE
 		return CF_WIRE_BAD_VERSION;
 	if (in[5] < CF_WIRE_TASK || in[5] > CF_WIRE_TYPE_MAX)
 		return CF_WIRE_BAD_TYPE;
+	if (get_u16(in + 6) != 0 || get_u32(in + 20) != 0)
+		return CF_WIRE_BAD_FIELD;       /* reserved: a newer version? */
 	h->type = in[5];
 	h->id = get_u64(in + 8);
 	h->length = get_u32(in + 16);
@@ -143,7 +145,7 @@ enum cf_wire_error cf_wire_get_error(const unsigned char *payload, size_t len, c
 {
 	if (len < 4)
 		return CF_WIRE_TRUNCATED;
-	if (len - 4 > sizeof(error->message) - 1)
+	if (len - 4 > sizeof(error->message) - 1 || memchr(payload + 4, '\0', len - 4))
 		return CF_WIRE_BAD_FIELD;
 	error->code = (int)get_u32(payload);
 	memcpy(error->message, payload + 4, len - 4);

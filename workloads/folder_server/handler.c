@@ -22,20 +22,23 @@
 
 static const struct fs_config *cfg;
 
-/* Markers for *req_cls: which requests count in the statistics.  Their
- * addresses are all that matters. */
-static char counted, uncounted;
+/* Markers for *req_cls; their addresses are all that matters.  A counted
+ * request is in flight from its headers to the queueing of its answer
+ * (then it becomes "answered"): the latency is inside that span, and a
+ * client's next request cannot overlap it, since the answer is sent only
+ * after it is queued. */
+static char counted, answered, uncounted;
 
 void fs_handler_init(const struct fs_config *c)
 {
 	cfg = c;
 }
 
-/* One request being answered: the connection, and whether its status goes
- * into the statistics. */
+/* One request being answered: its connection, and its marker (counted
+ * requests go into the statistics when their answer is queued). */
 struct req {
 	struct MHD_Connection *conn;
-	bool counted;
+	void **req_cls;
 };
 
 static enum MHD_Result send_json(const struct req *rq, unsigned status,
@@ -43,7 +46,8 @@ static enum MHD_Result send_json(const struct req *rq, unsigned status,
 				 const char *value, const char *header2,
 				 const char *value2)
 {
-	const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(body,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
@@ -60,8 +64,11 @@ static enum MHD_Result send_json(const struct req *rq, unsigned status,
 		MHD_add_response_header(r, header2, value2);
 	ret = MHD_queue_response(rq->conn, status, r);
 	MHD_destroy_response(r);
-	if (rq->counted)
+	if (*rq->req_cls == &counted) {
 		fs_stats_status(status);
+		fs_stats_end();
+		*rq->req_cls = &answered;
+	}
 	return ret;
 }
 
@@ -200,7 +207,7 @@ enum MHD_Result fs_handle(void *cls, struct MHD_Connection *conn,
 		*upload_data_size = 0;  /* no endpoint takes a body: drop it */
 		return MHD_YES;
 	}
-	struct req rq = { conn, *req_cls == &counted };
+	struct req rq = { conn, req_cls };
 
 	return route(&rq, url, method);
 }
@@ -211,6 +218,7 @@ void fs_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)cls;
 	(void)conn;
 	(void)toe;
+	/* Ended without an answer: out of memory, or a client gone. */
 	if (*req_cls == &counted)
 		fs_stats_end();
 	*req_cls = NULL;

@@ -74,7 +74,7 @@ static double parse_double(const char *opt, const char *s, double min, double ma
 	if (errno || end == s || *end || !isfinite(v))
 		bad("--%s: '%s' is not a number", opt, s);
 	if (v < min || v > max)
-		bad("--%s: %s is out of range [%g, %g]", opt, s, min, max);
+		bad("--%s: %s is out of range [%.15g, %.15g]", opt, s, min, max);
 	return v;
 }
 

@@ -15,8 +15,8 @@ struct json_object;
 void fs_stats_init(void);
 void fs_stats_destroy(void);
 
-/* A counted request starts (headers in) and ends (answer sent or the
- * connection lost): the difference is the concurrency. */
+/* A counted request starts (headers in) and ends (answer queued, or the
+ * connection lost first): the difference is the concurrency. */
 void fs_stats_begin(void);
 void fs_stats_end(void);
 

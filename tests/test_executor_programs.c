@@ -1,0 +1,100 @@
+/* The workloads written with the cf library: build/executors/squares and
+ * build/executors/sleep, on both backends.  Same checks as every other
+ * model (model_checks.h), plus the one word that changes. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "model_checks.h"
+
+static const char *const on_threads[] = { "--executor", "thread", NULL };
+static const char *const on_processes[] = { "--executor", "process", NULL };
+static const char *const on_processes_chunked[] = { "--executor", "process", "--chunksize", "64",
+						    NULL };
+static const char *const on_threads_chunked[] = { "--executor", "thread", "--chunksize", "7",
+						  NULL };
+
+Test(executors, squares_matches_serial_on_threads, .timeout = 180)
+{
+	assert_matches_serial("executors/squares", on_threads);
+	assert_matches_serial("executors/squares", on_threads_chunked);
+}
+
+Test(executors, squares_matches_serial_on_processes, .timeout = 180)
+{
+	assert_matches_serial("executors/squares", on_processes);
+	assert_matches_serial("executors/squares", on_processes_chunked);
+}
+
+Test(executors, sleep_matches_serial, .timeout = 180)
+{
+	assert_matches_serial("executors/sleep", on_threads);
+	assert_matches_serial("executors/sleep", on_processes);
+}
+
+/* The seed: squares on ProcessPoolExecutor(max_workers=4) by default,
+ * sleep on ThreadPoolExecutor(max_workers=3); either word works. */
+Test(executors, seed, .timeout = 60)
+{
+	assert_seed_squares("executors/squares", NULL);
+	assert_seed_squares("executors/squares", on_threads);
+	assert_seed_sleep("executors/sleep", NULL);
+	assert_seed_sleep("executors/sleep", on_processes);
+}
+
+Test(executors, default_backends_are_the_seeds, .timeout = 30)
+{
+	const char *help[] = { "--help", NULL };
+	struct run_result r;
+
+	run_with(&r, 10, "executors/squares", help, NULL);
+	cr_assert(strstr(r.out, "(default: process)"), "squares: %s", r.out);
+	run_result_free(&r);
+	run_with(&r, 10, "executors/sleep", help, NULL);
+	cr_assert(strstr(r.out, "(default: thread)"), "sleep: %s", r.out);
+	run_result_free(&r);
+}
+
+/* Workers start on demand: tasks of 2 ms of CPU on -j N give N workers. */
+Test(executors, stats_count_workers, .timeout = 60)
+{
+	assert_stats("executors/squares", on_threads, "threads_created", 0);
+	assert_stats("executors/sleep", on_threads, "threads_created", 0);
+	/* The process pool's manager thread is the one thread it creates. */
+	assert_stats("executors/squares", on_processes, "processes_created", 0);
+	assert_stats("executors/sleep", on_processes, "processes_created", 0);
+}
+
+Test(executors, bad_options_exit_2, .timeout = 60)
+{
+	const char *const bad[] = {
+		"--executor", "fiber", NULL,
+		"--executor", NULL,
+		"--chunksize", "0", NULL,
+		"--chunksize", "-3", NULL,
+		"-j", "0", NULL,
+		"-j", "99999999999999999999", NULL,
+		"-n", "-1", NULL,
+		"-n", "10x", NULL,
+		"--work-us", "-5", NULL,
+		"--scale", "nan", NULL,
+		"--partition", "static", NULL,
+		"positional", NULL,
+		NULL, NULL
+	};
+	const char *const bad_sleep[] = {
+		"--executor", "fiber", NULL,
+		"--chunksize", "4", NULL,
+		"-j", "0", NULL,
+		NULL, NULL
+	};
+	assert_bad_options("executors/squares", bad);
+	assert_bad_options("executors/sleep", bad_sleep);
+}
+
+Test(executors, check_and_help, .timeout = 60)
+{
+	assert_check_and_help("executors/squares", on_threads, "--executor");
+	assert_check_and_help("executors/squares", on_processes, "--chunksize");
+	assert_check_and_help("executors/sleep", on_threads, "--executor");
+	assert_check_and_help("executors/sleep", on_processes, NULL);
+}
