@@ -62,8 +62,14 @@ PROGRAMS := $(serial_PROGS) $(exec_PROGS) $(threads_PROGS) $(procs_PROGS) \
 TEST_SRC := $(wildcard tests/*.c)
 TEST_BIN := $(BUILD)/tests/parlab-tests
 
-.PHONY: all test report install uninstall clean deps deps-test deps-report
-all: $(LIBCF_A) $(LIBCF_SO) $(LIBPL) $(LIBPLF) $(PROGRAMS) $(BUILD)/cf.pc
+.PHONY: all build test report install uninstall clean deps deps-test deps-report
+# `make` first installs what the build needs and is missing (scripts/deps
+# says what it installs and does nothing when all is there), then builds
+# in a second make, so that pkg-config sees the new packages.
+all:
+	@scripts/deps build
+	@$(MAKE) --no-print-directory build
+build: $(LIBCF_A) $(LIBCF_SO) $(LIBPL) $(LIBPLF) $(PROGRAMS) $(BUILD)/cf.pc
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -158,7 +164,7 @@ install: all
 	install -m 755 $(LIBCF_SO) $(DESTDIR)$(PREFIX)/lib/libcf.so.0
 	ln -sf libcf.so.0 $(DESTDIR)$(PREFIX)/lib/libcf.so
 	install -m 644 executors/include/cf.h $(DESTDIR)$(PREFIX)/include/cf.h
-	install -m 644 $(BUILD)/cf.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/cf.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' executors/cf.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cf.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libcf.a $(DESTDIR)$(PREFIX)/lib/libcf.so \
