@@ -137,7 +137,8 @@ $(BUILD)/cf.pc: executors/cf.pc.in
 TEST_TIMEOUT ?= 120
 test: deps-test
 	$(MAKE) --no-print-directory all $(TEST_BIN)
-	PARLAB_BUILD=$(BUILD) $(TEST_BIN) --timeout $(TEST_TIMEOUT) -j2 $(TEST_ARGS)
+	PARLAB_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		$(TEST_BIN) --timeout $(TEST_TIMEOUT) -j2 $(TEST_ARGS)
 
 # make report [PROFILE=quick|full|smoke] [MODELS=openmp,pthreads]
 #             [WORKLOADS=squares,sleep] [JOBS=1,2,4]: bad values are refused

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cf.h"
+#include "cf_glue.h"
 #include "cli.h"
 #include "sleep_work.h"
-#include "stats.h"
 
 struct sleep_arg {
 	long index;
@@ -29,9 +29,8 @@ static int task(cf_task *t)
 	return cf_task_return(t, message, strlen(message) + 1);
 }
 
-static const char *const backends[] = { "thread", "process", NULL };
 static struct pl_choice_option choices[] = {
-	{ "executor", backends, "the backend: the one word that changes", "thread" },
+	{ "executor", pl_cf_backends, "the backend: the one word that changes", "thread" },
 	{ NULL, NULL, NULL, NULL },
 };
 static const struct pl_program program = {
@@ -41,16 +40,6 @@ static const struct pl_program program = {
 	.default_workers = 3,
 	.choices = choices,
 };
-
-static void count_workers(cf_executor *ex)
-{
-	cf_executor_stats stats;
-
-	if (cf_executor_stats_get(ex, &stats) == CF_OK) {
-		pl_count_threads((long)(stats.threads_created + stats.helper_threads));
-		pl_count_processes((long)stats.processes_created);
-	}
-}
 
 int main(int argc, char **argv)
 {
@@ -93,7 +82,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < o.tasks; i++)
 		cf_future_release(futures[i]);
 	free(futures);
-	count_workers(ex);
+	pl_count_cf_workers(ex);
 	cf_executor_free(ex);
 	return pl_sleep_finish(&results);
 }

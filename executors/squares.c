@@ -11,9 +11,9 @@
 #include <stdlib.h>
 
 #include "cf.h"
+#include "cf_glue.h"
 #include "cli.h"
 #include "squares_work.h"
-#include "stats.h"
 
 /* Arguments travel as bytes, copied: a process can carry them. */
 struct square_arg {
@@ -29,10 +29,9 @@ static int square(cf_task *task)
 	return cf_task_return(task, &result, sizeof(result));
 }
 
-static const char *const backends[] = { "thread", "process", NULL };
 static struct pl_choice_option choices[] = {
 	/* The seed uses ProcessPoolExecutor here, so the default is process. */
-	{ "executor", backends, "the backend: the one word that changes", "process" },
+	{ "executor", pl_cf_backends, "the backend: the one word that changes", "process" },
 	{ NULL, NULL, NULL, NULL },
 };
 static struct pl_int_option ints[] = {
@@ -47,16 +46,6 @@ static const struct pl_program program = {
 	.choices = choices,
 	.ints = ints,
 };
-
-static void count_workers(cf_executor *ex)
-{
-	cf_executor_stats stats;
-
-	if (cf_executor_stats_get(ex, &stats) == CF_OK) {
-		pl_count_threads((long)(stats.threads_created + stats.helper_threads));
-		pl_count_processes((long)stats.processes_created);
-	}
-}
 
 int main(int argc, char **argv)
 {
@@ -91,7 +80,7 @@ int main(int argc, char **argv)
 		pl_die(&o, "map: %s", cf_strerror(st));
 
 	cf_map_free(results_it);
-	count_workers(ex);
+	pl_count_cf_workers(ex);
 	cf_executor_free(ex);
 	free(args);
 	return pl_squares_finish(&o, results);

@@ -108,6 +108,22 @@ void cf__future_unlink_waiter(cf_future *f, struct cf_waiter_link *link);
  * future's lock held). */
 void cf__waiter_notify(struct cf_waiter_link *link, cf_status outcome);
 
+/* ---- the queue of waiting futures (queue.c; the caller locks) ---- */
+
+struct cf_queue {
+	cf_future *head, *tail;
+	size_t count;
+};
+
+void cf__queue_push(struct cf_queue *q, cf_future *f);
+cf_future *cf__queue_pop(struct cf_queue *q);          /* NULL when empty */
+bool cf__queue_remove(struct cf_queue *q, cf_future *f);
+/* Detaches the whole queue as a list linked by ->next. */
+cf_future *cf__queue_take_all(struct cf_queue *q);
+/* Ends every future of such a list that is not done yet (cancelled, or
+ * finished with outcome) and drops the queue's reference to each. */
+void cf__abandon_list(cf_future *list, cf_status outcome);
+
 /* ---- time ---- */
 
 double cf__now(void);

@@ -162,7 +162,7 @@ static size_t chunk_len(const cf_map_iter *it, size_t chunk)
  * is 1, else a batch. */
 static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 {
-	const unsigned char *first = it->items + chunk * it->chunksize * it->item_size;
+	const unsigned char *first = it->items ? it->items + chunk * it->chunksize * it->item_size : NULL;
 	size_t n = chunk_len(it, chunk);
 
 	if (it->chunksize == 1)
@@ -174,7 +174,9 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	size_t items_at = batch_items_offset(ref.module_len);
 	size_t stride = padded(it->item_size);
 	size_t size = items_at + n * stride;
-	struct batch_header *h = malloc(size);
+	/* calloc: the padding goes on the wire too, and must not carry
+	 * whatever the heap held before. */
+	struct batch_header *h = calloc(1, size);
 	if (!h)
 		return CF_NOMEM;
 	h->fn = it->fn;
@@ -185,7 +187,7 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	h->item_size = it->item_size;
 	h->item_stride = stride;
 	h->count = n;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; it->item_size && i < n; i++)
 		memcpy((unsigned char *)h + items_at + i * stride, first + i * it->item_size,
 		       it->item_size);
 	cf_status st = cf__future_new(run_batch, h, size, out);

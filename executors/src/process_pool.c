@@ -65,8 +65,7 @@ struct worker {
 
 struct process_pool {
 	pthread_mutex_t lock;           /* the queue, the flags, the workers */
-	cf_future *head, *tail;
-	size_t queued;
+	struct cf_queue queue;
 	bool shutdown;
 	bool broken;
 	uint64_t next_id;
@@ -97,55 +96,17 @@ static void wake_manager(struct process_pool *p)
 
 /* ---- the queue (under p->lock) ---- */
 
-static void push_locked(struct process_pool *p, cf_future *f)
-{
-	if (p->tail)
-		p->tail->next = f;
-	else
-		p->head = f;
-	p->tail = f;
-	p->queued++;
-}
-
 /* The next queued future that is not cancelled, now RUNNING. */
 static cf_future *pop_startable_locked(struct process_pool *p)
 {
 	cf_future *f;
 
-	while ((f = p->head) != NULL) {
-		p->head = f->next;
-		if (!p->head)
-			p->tail = NULL;
-		f->next = NULL;
-		p->queued--;
+	while ((f = cf__queue_pop(&p->queue)) != NULL) {
 		if (cf__future_start(f))
 			return f;
 		cf__future_unref(f);    /* cancelled while queued */
 	}
 	return NULL;
-}
-
-static cf_future *take_all_locked(struct process_pool *p)
-{
-	cf_future *list = p->head;
-
-	p->head = p->tail = NULL;
-	p->queued = 0;
-	return list;
-}
-
-static void abandon_list(cf_future *list, cf_status outcome)
-{
-	while (list) {
-		cf_future *next = list->next;
-		list->next = NULL;
-		if (outcome == CF_CANCELLED)
-			cf_future_cancel(list);
-		else
-			cf__future_abandon(list, outcome);
-		cf__future_unref(list);
-		list = next;
-	}
 }
 
 /* Gives f (RUNNING) to an idle worker (lock held); NULL if none is. */
@@ -292,7 +253,7 @@ static void break_pool(struct process_pool *p)
 
 	pthread_mutex_lock(&p->lock);
 	p->broken = true;
-	cf_future *queued = take_all_locked(p);
+	cf_future *queued = cf__queue_take_all(&p->queue);
 	for (int i = 0; i < p->max_workers; i++) {
 		struct worker *w = &p->workers[i];
 		w->ready = false;
@@ -309,7 +270,7 @@ static void break_pool(struct process_pool *p)
 		cf__future_abandon(running[i], CF_BROKEN);
 		cf__future_unref(running[i]);
 	}
-	abandon_list(queued, CF_BROKEN);
+	cf__abandon_list(queued, CF_BROKEN);
 }
 
 /* Starts a worker for each queued task that no idle worker can take, like
@@ -318,7 +279,7 @@ static void break_pool(struct process_pool *p)
 static int dispatch(struct process_pool *p)
 {
 	pthread_mutex_lock(&p->lock);
-	size_t waiting = p->queued;
+	size_t waiting = p->queue.count;
 	int idle = count_workers_locked(p, true);
 	int alive = count_workers_locked(p, false);
 	pthread_mutex_unlock(&p->lock);
@@ -349,7 +310,7 @@ static int dispatch(struct process_pool *p)
 		if (f && (w = claim_idle_locked(p, f)) != NULL)
 			id = w->task_id;
 		else if (f)
-			push_locked(p, f);      /* cannot happen: an idle worker exists */
+			cf__queue_push(&p->queue, f);      /* cannot happen: an idle worker exists */
 		pthread_mutex_unlock(&p->lock);
 		if (!w)
 			return 0;
@@ -521,7 +482,7 @@ static int wait_and_handle(struct process_pool *p)
 static bool finished(struct process_pool *p)
 {
 	pthread_mutex_lock(&p->lock);
-	bool done = p->shutdown && p->queued == 0;
+	bool done = p->shutdown && p->queue.count == 0;
 	for (int i = 0; done && i < p->max_workers; i++)
 		if (p->workers[i].task)
 			done = false;
@@ -586,7 +547,7 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 			w = claim_idle_locked(p, f);
 			id = w->task_id;
 		} else {
-			push_locked(p, f);
+			cf__queue_push(&p->queue, f);
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -616,9 +577,9 @@ static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 	pthread_mutex_lock(&p->lock);
 	p->shutdown = true;
 	if (cancel_futures)
-		cancelled = take_all_locked(p);
+		cancelled = cf__queue_take_all(&p->queue);
 	pthread_mutex_unlock(&p->lock);
-	abandon_list(cancelled, CF_CANCELLED);
+	cf__abandon_list(cancelled, CF_CANCELLED);
 	wake_manager(p);
 	if (!wait)
 		return CF_OK;

@@ -17,8 +17,9 @@ struct thread_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t work_cond;       /* idle workers wait here */
 	pthread_cond_t space_cond;      /* submitters wait here when full */
-	cf_future *head, *tail;
-	atomic_size_t queued;           /* read without the lock by spinners */
+	struct cf_queue queue;
+	atomic_size_t queued;           /* queue.count, for spinners to read
+					 * without the lock */
 	int nthreads;                   /* started, never decreases */
 	int idle;                       /* asleep on work_cond */
 	int signalled;                  /* wake-ups sent, not yet taken */
@@ -52,13 +53,9 @@ struct worker_start {
 
 static cf_future *pop_locked(struct thread_pool *p)
 {
-	cf_future *f = p->head;
+	cf_future *f = cf__queue_pop(&p->queue);
 
-	p->head = f->next;
-	if (!p->head)
-		p->tail = NULL;
-	f->next = NULL;
-	atomic_store_explicit(&p->queued, atomic_load(&p->queued) - 1, memory_order_relaxed);
+	atomic_store_explicit(&p->queued, p->queue.count, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->busy, 1, memory_order_relaxed);
 	if (p->max_queued)
 		pthread_cond_signal(&p->space_cond);
@@ -68,26 +65,11 @@ static cf_future *pop_locked(struct thread_pool *p)
 /* Detaches the whole queue (lock held); the caller disposes of it. */
 static cf_future *take_all_locked(struct thread_pool *p)
 {
-	cf_future *list = p->head;
+	cf_future *list = cf__queue_take_all(&p->queue);
 
-	p->head = p->tail = NULL;
 	atomic_store(&p->queued, 0);
 	pthread_cond_broadcast(&p->space_cond);
 	return list;
-}
-
-static void abandon_list(cf_future *list, cf_status outcome)
-{
-	while (list) {
-		cf_future *next = list->next;
-		list->next = NULL;
-		if (outcome == CF_CANCELLED)
-			cf_future_cancel(list);
-		else
-			cf__future_abandon(list, outcome);
-		cf__future_unref(list);
-		list = next;
-	}
 }
 
 static inline void cpu_relax(void)
@@ -122,7 +104,7 @@ static cf_future *next_task(struct thread_pool *p)
 	bool spun = false;
 
 	for (;;) {
-		if (p->head)
+		if (p->queue.head)
 			return pop_locked(p);
 		if (p->shutdown || p->broken)
 			return NULL;
@@ -169,7 +151,7 @@ static void break_pool(struct thread_pool *p)
 	cf_future *list = take_all_locked(p);
 	pthread_cond_broadcast(&p->work_cond);
 	pthread_mutex_unlock(&p->lock);
-	abandon_list(list, CF_BROKEN);
+	cf__abandon_list(list, CF_BROKEN);
 }
 
 static void *worker_main(void *arg)
@@ -218,27 +200,15 @@ static int start_worker_locked(struct thread_pool *p)
 
 static void push_locked(struct thread_pool *p, cf_future *f)
 {
-	if (p->tail)
-		p->tail->next = f;
-	else
-		p->head = f;
-	p->tail = f;
-	atomic_store_explicit(&p->queued, atomic_load(&p->queued) + 1, memory_order_relaxed);
+	cf__queue_push(&p->queue, f);
+	atomic_store_explicit(&p->queued, p->queue.count, memory_order_relaxed);
 }
 
-static cf_status unpush_last_locked(struct thread_pool *p, cf_future *f)
+/* Takes back a future just pushed, when no thread could be started. */
+static cf_status unpush_locked(struct thread_pool *p, cf_future *f)
 {
-	/* Only used right after push_locked(f) with the lock still held. */
-	cf_future **link = &p->head;
-	cf_future *prev = NULL;
-
-	while (*link != f) {
-		prev = *link;
-		link = &(*link)->next;
-	}
-	*link = NULL;
-	p->tail = prev;
-	atomic_store(&p->queued, atomic_load(&p->queued) - 1);
+	cf__queue_remove(&p->queue, f);
+	atomic_store(&p->queued, p->queue.count);
 	return CF_SYSTEM;
 }
 
@@ -286,7 +256,7 @@ static cf_status pool_submit_many(cf_executor *ex, cf_future **fs, size_t n, siz
 		size_t queued = atomic_load(&p->queued);
 		wake_worker_locked(p, queued);
 		if (grow_locked(p, queued) != 0) {
-			st = unpush_last_locked(p, fs[i]);
+			st = unpush_locked(p, fs[i]);
 			cf__future_unref(fs[i]);
 			break;
 		}
@@ -318,7 +288,7 @@ static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 	pthread_cond_broadcast(&p->work_cond);
 	pthread_cond_broadcast(&p->space_cond);
 	pthread_mutex_unlock(&p->lock);
-	abandon_list(cancelled, CF_CANCELLED);
+	cf__abandon_list(cancelled, CF_CANCELLED);
 	if (!wait)
 		return CF_OK;
 
