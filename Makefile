@@ -136,6 +136,10 @@ $(BUILD)/cf.pc: executors/cf.pc.in
 # deadlock fails the run instead of hanging it.
 TEST_TIMEOUT ?= 120
 test: deps-test
+ifneq ($(findstring thread,$(SANITIZE)),)
+	@echo "make test: SANITIZE=thread is not supported yet: Criterion's runner aborts under ThreadSanitizer (Criterion issue #274); SANITIZE=address,undefined works" >&2
+	@exit 2
+endif
 	$(MAKE) --no-print-directory all $(TEST_BIN)
 	PARLAB_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		$(TEST_BIN) --timeout $(TEST_TIMEOUT) -j2 $(TEST_ARGS)

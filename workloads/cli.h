@@ -3,8 +3,9 @@
  * Every model's program (serial, executors, raw_threads, raw_processes,
  * openmp) takes the same options, so a harness can run them all with one
  * command line.  A model adds its own knobs (--executor, --partition,
- * --schedule, --chunk) through the extra option tables below; nothing else
- * is parsed anywhere else.
+ * --schedule, --chunk) through the extra option tables below, and so does
+ * a workload whose programs all share knobs (folders: --api, --ids,
+ * --rate); nothing else is parsed anywhere else.
  *
  * Bad input never gets past pl_parse_args(): it prints one line,
  * "PROG: error: WHAT", and exits with status 2.  --help prints the usage
@@ -28,13 +29,36 @@ struct pl_choice_option {
 };
 
 /* A model-specific integer option, e.g. --chunk N.  Values below `min`
- * are refused. */
+ * are refused, and above `max` unless `max` is 0 (no upper bound). */
 struct pl_int_option {
 	const char *name;
 	const char *metavar;
 	const char *help;
 	long min;
 	long value;
+	long max;
+};
+
+/* An option whose value is a word of the user's, e.g. --api URL or
+ * --ids FILE.  `value` holds the default (NULL: none) on entry and the
+ * argument on return; an empty value is refused.  What the word must
+ * look like is for the program to check (pl_usage_error). */
+struct pl_string_option {
+	const char *name;
+	const char *metavar;
+	const char *help;
+	const char *value;
+};
+
+/* A decimal option, e.g. --rate R.  It must be a finite number in
+ * [min, max], or at least `min` when `max` is 0. */
+struct pl_double_option {
+	const char *name;
+	const char *metavar;
+	const char *help;
+	double min;
+	double value;
+	double max;
 };
 
 /* What a program is: filled in by each main() as a static constant. */
@@ -45,6 +69,8 @@ struct pl_program {
 	long default_workers;           /* the seed's worker count */
 	struct pl_choice_option *choices;  /* NULL or terminated by name == NULL */
 	struct pl_int_option *ints;        /* NULL or terminated by name == NULL */
+	struct pl_string_option *strings;  /* NULL or terminated by name == NULL */
+	struct pl_double_option *doubles;  /* NULL or terminated by name == NULL */
 };
 
 struct pl_options {
@@ -85,8 +111,11 @@ void pl_usage_error(const struct pl_options *opts, const char *fmt, ...)
 void pl_die(const struct pl_options *opts, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
-/* The parsed word of a choice option / value of an int option by name. */
+/* The parsed word of a choice option / value of an int, string (NULL
+ * when not given and no default) or double option by name. */
 const char *pl_choice(const struct pl_options *opts, const char *name);
 long pl_int(const struct pl_options *opts, const char *name);
+const char *pl_string(const struct pl_options *opts, const char *name);
+double pl_double(const struct pl_options *opts, const char *name);
 
 #endif
