@@ -32,8 +32,10 @@ JSONC_LIBS  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 
 # --- libraries -------------------------------------------------------------
 # The folder client needs libcurl and json-c; it gets its own archive so
-# that only the programs that talk HTTP link them.
-FOLDERS_SRC := workloads/folder_client.c workloads/folder_server_ctl.c
+# that only the programs that talk HTTP link them, together with what only
+# the folders programs use (their shared plumbing and the token bucket).
+FOLDERS_SRC := workloads/folder_client.c workloads/folder_server_ctl.c \
+               workloads/folders_work.c workloads/token_bucket.c
 FOLDERS_OBJ := $(FOLDERS_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPLF  := $(BUILD)/libparlab-folders.a
 FSRV_SRC := $(wildcard workloads/folder_server/*.c)
@@ -86,7 +88,10 @@ $(FOLDERS_OBJ) $(FSRV_OBJ) $(BUILD)/obj/tests/test_folder_%.o: ALL_CFLAGS += $(F
 FOLDERS_PROGS := $(filter %/folders,$(PROGRAMS))
 $(FOLDERS_PROGS): $(LIBPLF)
 $(FOLDERS_PROGS): ALL_CFLAGS += $(FOLDERS_CFLAGS)
-$(FOLDERS_PROGS): LDLIBS_BASE += $(LIBPLF) $(CURL_LIBS) $(JSONC_LIBS)
+# libparlab.a again after the folders archive: its objects call the
+# shared parser and stats, and a static archive only serves what is
+# already missing when the linker reaches it.
+$(FOLDERS_PROGS): LDLIBS_BASE += $(LIBPLF) $(LIBPL) $(CURL_LIBS) $(JSONC_LIBS)
 $(LIBCF_A): $(CF_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^

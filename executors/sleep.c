@@ -30,8 +30,9 @@ static int task(cf_task *t)
 }
 
 static struct pl_choice_option choices[] = {
-	{ "executor", pl_cf_backends, "the backend: the one word that changes", "thread" },
-	{ NULL, NULL, NULL, NULL },
+	{ .name = "executor", .choices = pl_cf_backends, .value = "thread",
+	  .help = "the backend: the one word that changes" },
+	{ 0 },
 };
 static const struct pl_program program = {
 	.name = "executors/sleep",

@@ -31,12 +31,14 @@ static int square(cf_task *task)
 
 static struct pl_choice_option choices[] = {
 	/* The seed uses ProcessPoolExecutor here, so the default is process. */
-	{ "executor", pl_cf_backends, "the backend: the one word that changes", "process" },
-	{ NULL, NULL, NULL, NULL },
+	{ .name = "executor", .choices = pl_cf_backends, .value = "process",
+	  .help = "the backend: the one word that changes" },
+	{ 0 },
 };
 static struct pl_int_option ints[] = {
-	{ "chunksize", "N", "items per task message in map (like Python's)", 1, 1 },
-	{ NULL, NULL, NULL, 0, 0 },
+	{ .name = "chunksize", .metavar = "N", .min = 1, .value = 1,
+	  .help = "items per task message in map (like Python's)" },
+	{ 0 },
 };
 static const struct pl_program program = {
 	.name = "executors/squares",

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child_status.h"
 #include "cli.h"
 #include "squares_work.h"
 #include "stats.h"
@@ -75,16 +76,8 @@ static long reap(const struct pl_options *opts, long n)
 
 		if (waitpid(pids[k], &status, 0) < 0)
 			pl_die(opts, "waitpid: %s", strerror(errno));
-		if (WIFSIGNALED(status))
-			fprintf(stderr, "%s: worker %ld (pid %d) killed by signal %d (%s)\n",
-				program.name, k, (int)pids[k], WTERMSIG(status),
-				strsignal(WTERMSIG(status)));
-		else if (WEXITSTATUS(status) != 0)
-			fprintf(stderr, "%s: worker %ld (pid %d) exited with status %d\n",
-				program.name, k, (int)pids[k], WEXITSTATUS(status));
-		else
-			continue;
-		failed++;
+		if (pl_report_child(opts, k, pids[k], status))
+			failed++;
 	}
 	return failed;
 }

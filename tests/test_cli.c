@@ -230,6 +230,16 @@ static void drop_sanitizer_lines(char *s)
 		*out = '\0';
 }
 
+/* Registered last in the child, so it runs first at exit(): it leaves at
+ * once with the same status, before Criterion's own exit handlers (meant
+ * for the test process, not for a fork of it) can run and hang. */
+static void leave_now(int status, void *arg)
+{
+	(void)arg;
+	fflush(NULL);
+	_exit(status);
+}
+
 /* Runs fn(arg) in a child with stdout and stderr captured, for the calls
  * that exit. */
 static void in_child(struct run_result *r, void (*fn)(void *), void *arg)
@@ -243,6 +253,7 @@ static void in_child(struct run_result *r, void (*fn)(void *), void *arg)
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		on_exit(leave_now, NULL);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		close(out[0]);

@@ -135,12 +135,26 @@ static long parse_long(const struct pl_options *opts, const char *opt,
 	return v;
 }
 
-/* A finite decimal number in [0, PL_MAX_SCALE]. */
-static double parse_scale(const struct pl_options *opts, const char *opt, const char *s)
+/* A bound as the user would write it: "1000000", "0.5". */
+static const char *show_number(char *buf, size_t size, double v)
 {
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, size, "%.0f", v);
+	else
+		snprintf(buf, size, "%g", v);
+	return buf;
+}
+
+/* A finite decimal number in [min, max]; max == INFINITY: no upper bound. */
+static double parse_double(const struct pl_options *opts, const char *opt,
+			   const char *s, double min, double max)
+{
+	char lo[32], hi[32];
 	char *end;
 	double v;
 
+	show_number(lo, sizeof(lo), min);
+	show_number(hi, sizeof(hi), max);
 	if (*s == '\0')
 		pl_usage_error(opts, "%s needs a value", opt);
 	if (isspace((unsigned char)*s))
@@ -149,15 +163,26 @@ static double parse_scale(const struct pl_options *opts, const char *opt, const 
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || isnan(v))
 		pl_usage_error(opts, "invalid value '%s' for %s: not a number", s, opt);
-	if (isinf(v) || (errno == ERANGE && fabs(v) > 1))
-		pl_usage_error(opts, "invalid value '%s' for %s: out of range (0 to %.0f)",
-			       s, opt, PL_MAX_SCALE);
-	if (v < 0)
+	if (isinf(v) || (errno == ERANGE && fabs(v) > 1)) {
+		if (isinf(max))
+			pl_usage_error(opts, "invalid value '%s' for %s: out of range", s, opt);
+		pl_usage_error(opts, "invalid value '%s' for %s: out of range (%s to %s)",
+			       s, opt, lo, hi);
+	}
+	if (v < 0 && min >= 0)
 		pl_usage_error(opts, "invalid value '%s' for %s: must not be negative", s, opt);
-	if (v > PL_MAX_SCALE)
-		pl_usage_error(opts, "invalid value '%s' for %s: too large (at most %.0f)",
-			       s, opt, PL_MAX_SCALE);
+	if (v < min)
+		pl_usage_error(opts, "invalid value '%s' for %s: must be at least %s", s, opt, lo);
+	if (v > max)
+		pl_usage_error(opts, "invalid value '%s' for %s: too large (at most %s)",
+			       s, opt, hi);
 	return v;
+}
+
+/* --scale: a finite decimal number in [0, PL_MAX_SCALE]. */
+static double parse_scale(const struct pl_options *opts, const char *opt, const char *s)
+{
+	return parse_double(opts, opt, s, 0, PL_MAX_SCALE);
 }
 
 /* "a, b or c" into buf. */
@@ -277,7 +302,8 @@ static void print_help(const struct pl_program *p)
 	for (size_t i = 0; i < N_BUILTINS; i++)
 		builtin_help(&builtins[i], p);
 
-	if ((p->choices && p->choices[0].name) || (p->ints && p->ints[0].name))
+	if ((p->choices && p->choices[0].name) || (p->ints && p->ints[0].name) ||
+	    (p->strings && p->strings[0].name) || (p->doubles && p->doubles[0].name))
 		printf("\nOptions of this model:\n");
 	for (struct pl_choice_option *c = p->choices; c && c->name; c++) {
 		join_choices(allowed, sizeof(allowed), c->choices);
@@ -290,8 +316,39 @@ static void print_help(const struct pl_program *p)
 	for (struct pl_int_option *o = p->ints; o && o->name; o++) {
 		snprintf(left, sizeof(left), "    --%s %s", o->name,
 			 o->metavar ? o->metavar : "N");
-		snprintf(text, sizeof(text), "%s, at least %ld (default: %ld)",
-			 o->help ? o->help : "a whole number", o->min, o->value);
+		if (o->max)
+			snprintf(text, sizeof(text), "%s, %ld to %ld (default: %ld)",
+				 o->help ? o->help : "a whole number", o->min, o->max,
+				 o->value);
+		else
+			snprintf(text, sizeof(text), "%s, at least %ld (default: %ld)",
+				 o->help ? o->help : "a whole number", o->min, o->value);
+		help_line(left, text);
+	}
+	for (struct pl_string_option *o = p->strings; o && o->name; o++) {
+		snprintf(left, sizeof(left), "    --%s %s", o->name,
+			 o->metavar ? o->metavar : "WORD");
+		if (o->value)
+			snprintf(text, sizeof(text), "%s (default: %s)",
+				 o->help ? o->help : "a word", o->value);
+		else
+			snprintf(text, sizeof(text), "%s", o->help ? o->help : "a word");
+		help_line(left, text);
+	}
+	for (struct pl_double_option *o = p->doubles; o && o->name; o++) {
+		char lo[32], hi[32], def[32];
+
+		snprintf(left, sizeof(left), "    --%s %s", o->name,
+			 o->metavar ? o->metavar : "X");
+		show_number(lo, sizeof(lo), o->min);
+		show_number(def, sizeof(def), o->value);
+		if (o->max > 0)
+			snprintf(text, sizeof(text), "%s, %s to %s (default: %s)",
+				 o->help ? o->help : "a number", lo,
+				 show_number(hi, sizeof(hi), o->max), def);
+		else
+			snprintf(text, sizeof(text), "%s, at least %s (default: %s)",
+				 o->help ? o->help : "a number", lo, def);
 		help_line(left, text);
 	}
 
@@ -389,7 +446,25 @@ static void parse_long_option(struct pl_options *opts, int argc, char **argv, in
 		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
 			o->value = parse_long(opts, opt,
 					      take_value(opts, opt, attached, argc, argv, i),
-					      o->min, LONG_MAX);
+					      o->min, o->max ? o->max : LONG_MAX);
+			return;
+		}
+	}
+	for (struct pl_string_option *o = p->strings; o && o->name; o++) {
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
+			const char *v = take_value(opts, opt, attached, argc, argv, i);
+
+			if (*v == '\0')
+				pl_usage_error(opts, "%s needs a value", opt);
+			o->value = v;
+			return;
+		}
+	}
+	for (struct pl_double_option *o = p->doubles; o && o->name; o++) {
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
+			o->value = parse_double(opts, opt,
+						take_value(opts, opt, attached, argc, argv, i),
+						o->min, o->max > 0 ? o->max : INFINITY);
 			return;
 		}
 	}
@@ -475,6 +550,22 @@ const char *pl_choice(const struct pl_options *opts, const char *name)
 long pl_int(const struct pl_options *opts, const char *name)
 {
 	for (struct pl_int_option *o = opts->program->ints; o && o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o->value;
+	pl_die(opts, "internal error: no option --%s", name);
+}
+
+const char *pl_string(const struct pl_options *opts, const char *name)
+{
+	for (struct pl_string_option *o = opts->program->strings; o && o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o->value;
+	pl_die(opts, "internal error: no option --%s", name);
+}
+
+double pl_double(const struct pl_options *opts, const char *name)
+{
+	for (struct pl_double_option *o = opts->program->doubles; o && o->name; o++)
 		if (strcmp(o->name, name) == 0)
 			return o->value;
 	pl_die(opts, "internal error: no option --%s", name);
