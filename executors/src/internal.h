@@ -80,6 +80,7 @@ struct cf_future {
 	struct cf_waiter_link *waiters;
 
 	struct cf_future *next;          /* the backend's queue link */
+	bool from_map;                   /* one of a map's stream of tasks */
 	void *backend_data;              /* free for the backend's use */
 };
 

@@ -165,8 +165,12 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	const unsigned char *first = it->items ? it->items + chunk * it->chunksize * it->item_size : NULL;
 	size_t n = chunk_len(it, chunk);
 
-	if (it->chunksize == 1)
-		return cf__future_new(it->fn, first, it->item_size, out);
+	if (it->chunksize == 1) {
+		cf_status st = cf__future_new(it->fn, first, it->item_size, out);
+		if (st == CF_OK)
+			(*out)->from_map = true;
+		return st;
+	}
 
 	struct cf_fnref ref;
 	if (cf__fnref_from_fn((void (*)(void))it->fn, &ref) != 0)
@@ -192,6 +196,8 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 		       it->item_size);
 	cf_status st = cf__future_new(run_batch, h, size, out);
 	free(h);
+	if (st == CF_OK)
+		(*out)->from_map = true;
 	return st;
 }
 

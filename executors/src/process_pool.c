@@ -41,13 +41,28 @@ __attribute__((used)) static void (*const keep_worker_entry)(void) = cf__process
 
 #define WORKER_FD 3
 
+/* Tasks sent to a worker ahead of its results.  With one, a worker idles
+ * from the moment it sends a result until the manager has read it and sent
+ * the next task: two wake-ups per task.  With two, the next task is
+ * already in its socket (Python's ProcessPoolExecutor queues one extra
+ * call for the same reason).  A task sent is RUNNING, as in Python.
+ *
+ * Only a map's tasks go ahead of a running one: they come as a stream of
+ * like tasks, whose results are wanted in order anyway, whereas a task
+ * from cf_submit could be stranded behind a long one while another worker
+ * is free.  And only small ones: a frame that fits in the socket's buffer
+ * never makes the manager wait on a worker busy writing its own result. */
+#define WORKER_DEPTH 2
+#define AHEAD_MAX_BYTES (64 * 1024)
+
 struct worker {
 	/* Under the pool's lock: */
 	pid_t pid;              /* 0: free slot */
 	bool ready;             /* may be given tasks */
 	bool retiring;          /* sent EXIT after max_tasks_per_child */
-	cf_future *task;        /* running, or NULL when idle */
-	uint64_t task_id;
+	cf_future *tasks[WORKER_DEPTH]; /* sent, results not yet back */
+	uint64_t ids[WORKER_DEPTH];
+	int ntasks;
 	int tasks_done;
 	/* Whoever gave the worker its task writes the frame, holding
 	 * send_lock; the manager takes it too before closing fd, so a
@@ -96,29 +111,61 @@ static void wake_manager(struct process_pool *p)
 
 /* ---- the queue (under p->lock) ---- */
 
-/* The next queued future that is not cancelled, now RUNNING. */
-static cf_future *pop_startable_locked(struct process_pool *p)
+static bool may_go_ahead(const cf_future *f)
 {
-	cf_future *f;
-
-	while ((f = cf__queue_pop(&p->queue)) != NULL) {
-		if (cf__future_start(f))
-			return f;
-		cf__future_unref(f);    /* cancelled while queued */
-	}
-	return NULL;
+	return f->from_map && f->arg.size <= AHEAD_MAX_BYTES - 2 * CF_WIRE_MAX_NAME;
 }
 
-/* Gives f (RUNNING) to an idle worker (lock held); NULL if none is. */
-static struct worker *claim_idle_locked(struct process_pool *p, cf_future *f)
+static bool can_take(const struct process_pool *p, const struct worker *w, const cf_future *f)
 {
+	int depth = may_go_ahead(f) ? WORKER_DEPTH : 1;
+
+	return w->pid && w->ready && !w->retiring && w->ntasks < depth &&
+	       (!p->max_tasks_per_child || w->tasks_done + w->ntasks < p->max_tasks_per_child);
+}
+
+/* A worker that can take f now (lock held): an idle one first, else one
+ * with room for a task ahead; NULL if none. */
+static struct worker *find_taker_locked(struct process_pool *p, const cf_future *f)
+{
+	struct worker *ahead = NULL;
+
 	for (int i = 0; i < p->max_workers; i++) {
 		struct worker *w = &p->workers[i];
-		if (w->pid && w->ready && !w->retiring && !w->task) {
-			w->task = f;
-			w->task_id = ++p->next_id;
+		if (!can_take(p, w, f))
+			continue;
+		if (w->ntasks == 0)
 			return w;
+		if (!ahead)
+			ahead = w;
+	}
+	return ahead;
+}
+
+/* Records f (RUNNING) as sent to w; returns the frame id to send it with. */
+static uint64_t assign_locked(struct process_pool *p, struct worker *w, cf_future *f)
+{
+	uint64_t id = ++p->next_id;
+
+	w->tasks[w->ntasks] = f;
+	w->ids[w->ntasks] = id;
+	w->ntasks++;
+	return id;
+}
+
+/* Takes the task with this id off w; NULL if w has none such. */
+static cf_future *unassign_locked(struct worker *w, uint64_t id)
+{
+	for (int k = 0; k < w->ntasks; k++) {
+		if (w->ids[k] != id)
+			continue;
+		cf_future *f = w->tasks[k];
+		for (; k + 1 < w->ntasks; k++) {
+			w->tasks[k] = w->tasks[k + 1];
+			w->ids[k] = w->ids[k + 1];
 		}
+		w->ntasks--;
+		return f;
 	}
 	return NULL;
 }
@@ -129,7 +176,7 @@ static int count_workers_locked(struct process_pool *p, bool idle_only)
 
 	for (int i = 0; i < p->max_workers; i++)
 		if (p->workers[i].pid && !p->workers[i].retiring &&
-		    (!idle_only || !p->workers[i].task))
+		    (!idle_only || !p->workers[i].ntasks))
 			n++;
 	return n;
 }
@@ -145,17 +192,6 @@ static int send_frame(struct worker *w, uint8_t type, uint64_t id, const void *a
 	return rc;
 }
 
-/* Sends f to the worker that was given it.  A failed send needs no
- * handling here: the worker is dead, and the manager breaks the pool when
- * it sees the end of the socket. */
-static void send_task(struct worker *w, cf_future *f, uint64_t id, const struct cf_fnref *ref)
-{
-	unsigned char head[2 + CF_WIRE_MAX_NAME + 8];
-
-	cf_wire_put_fnref(head, ref);
-	send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(ref), f->arg.data, f->arg.size);
-}
-
 /* A task function outside every loaded object cannot be named to a
  * worker: its future fails at once. */
 static bool name_function(cf_future *f, struct cf_fnref *ref)
@@ -168,6 +204,27 @@ static bool name_function(cf_future *f, struct cf_fnref *ref)
 	cf__future_finish(f, &t);
 	cf__task_clear(&t);
 	return false;
+}
+
+/* Sends f, given to w with this id.  A failed send needs no handling
+ * here: the worker is dead, and the manager breaks the pool when it sees
+ * the end of the socket.  A function that cannot be named fails f and
+ * takes it back off the worker. */
+static void send_task(struct process_pool *p, struct worker *w, cf_future *f, uint64_t id)
+{
+	unsigned char head[2 + CF_WIRE_MAX_NAME + 8];
+	struct cf_fnref ref;
+
+	if (!name_function(f, &ref)) {
+		pthread_mutex_lock(&p->lock);
+		unassign_locked(w, id);
+		pthread_mutex_unlock(&p->lock);
+		cf__future_unref(f);
+		wake_manager(p);        /* the worker has room again */
+		return;
+	}
+	cf_wire_put_fnref(head, &ref);
+	send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(&ref), f->arg.data, f->arg.size);
 }
 
 /* ---- workers (manager thread only) ---- */
@@ -218,7 +275,7 @@ static int spawn_worker(struct process_pool *p, struct worker *w)
 	w->pid = pid;
 	w->ready = true;
 	w->retiring = false;
-	w->task = NULL;
+	w->ntasks = 0;
 	w->tasks_done = 0;
 	pthread_mutex_unlock(&p->lock);
 	return 0;
@@ -248,7 +305,7 @@ static void reap_worker(struct process_pool *p, struct worker *w, bool kill_it)
  * worker is killed and reaped. */
 static void break_pool(struct process_pool *p)
 {
-	cf_future *running[p->max_workers];
+	cf_future *running[p->max_workers * WORKER_DEPTH];
 	int nrunning = 0;
 
 	pthread_mutex_lock(&p->lock);
@@ -257,9 +314,9 @@ static void break_pool(struct process_pool *p)
 	for (int i = 0; i < p->max_workers; i++) {
 		struct worker *w = &p->workers[i];
 		w->ready = false;
-		if (w->task)
-			running[nrunning++] = w->task;
-		w->task = NULL;
+		for (int k = 0; k < w->ntasks; k++)
+			running[nrunning++] = w->tasks[k];
+		w->ntasks = 0;
 	}
 	pthread_mutex_unlock(&p->lock);
 
@@ -301,27 +358,27 @@ static int dispatch(struct process_pool *p)
 	}
 
 	for (;;) {
-		struct cf_fnref ref;
-		struct worker *w = NULL;
+		struct worker *w;
+		cf_future *f = NULL;
 		uint64_t id = 0;
 
 		pthread_mutex_lock(&p->lock);
-		cf_future *f = count_workers_locked(p, true) ? pop_startable_locked(p) : NULL;
-		if (f && (w = claim_idle_locked(p, f)) != NULL)
-			id = w->task_id;
-		else if (f)
-			cf__queue_push(&p->queue, f);      /* cannot happen: an idle worker exists */
-		pthread_mutex_unlock(&p->lock);
-		if (!w)
-			return 0;
-		if (!name_function(f, &ref)) {
-			pthread_mutex_lock(&p->lock);
-			w->task = NULL;
-			pthread_mutex_unlock(&p->lock);
-			cf__future_unref(f);
-			continue;
+		while ((f = p->queue.head) != NULL) {
+			if (!(w = find_taker_locked(p, f))) {
+				f = NULL;
+				break;
+			}
+			f = cf__queue_pop(&p->queue);
+			if (cf__future_start(f)) {
+				id = assign_locked(p, w, f);
+				break;
+			}
+			cf__future_unref(f);    /* cancelled while queued */
 		}
-		send_task(w, f, id, &ref);
+		pthread_mutex_unlock(&p->lock);
+		if (!f)
+			return 0;
+		send_task(p, w, f, id);
 	}
 }
 
@@ -344,38 +401,40 @@ static void fill_task(struct cf_task *t, const struct cf_wire_header *h, unsigne
 	free(payload);
 }
 
-/* A worker finished its task: complete the future and give the worker the
- * next queued task at once, or retire it after max_tasks_per_child. */
-static void on_result(struct process_pool *p, struct worker *w, const struct cf_wire_header *h,
-		      unsigned char *payload)
+/* A worker finished a task: refill its pipeline from the queue at once,
+ * or retire it after max_tasks_per_child, then complete the future. */
+static void on_result(struct process_pool *p, struct worker *w, cf_future *done,
+		      const struct cf_wire_header *h, unsigned char *payload)
 {
+	cf_future *next[WORKER_DEPTH];
+	uint64_t next_ids[WORKER_DEPTH];
+	int nnext = 0;
 	struct cf_task t;
-	struct cf_fnref ref;
-	cf_future *next = NULL;
-	uint64_t next_id = 0;
 
 	pthread_mutex_lock(&p->lock);
-	cf_future *done = w->task;
-	w->task = NULL;
 	w->tasks_done++;
-	if (p->max_tasks_per_child && w->tasks_done >= p->max_tasks_per_child) {
+	cf_future *f;
+	while (nnext < WORKER_DEPTH && (f = p->queue.head) != NULL && can_take(p, w, f)) {
+		cf__queue_pop(&p->queue);
+		if (!cf__future_start(f)) {
+			cf__future_unref(f);    /* cancelled while queued */
+			continue;
+		}
+		next[nnext] = f;
+		next_ids[nnext] = assign_locked(p, w, f);
+		nnext++;
+	}
+	bool retire = p->max_tasks_per_child && w->ntasks == 0 &&
+		      w->tasks_done >= p->max_tasks_per_child;
+	if (retire) {
 		w->retiring = true;
 		w->ready = false;
-	} else if ((next = pop_startable_locked(p)) != NULL) {
-		w->task = next;
-		next_id = w->task_id = ++p->next_id;
 	}
 	pthread_mutex_unlock(&p->lock);
 
-	if (next && name_function(next, &ref))
-		send_task(w, next, next_id, &ref);
-	else if (next) {
-		pthread_mutex_lock(&p->lock);
-		w->task = NULL;
-		pthread_mutex_unlock(&p->lock);
-		cf__future_unref(next);
-	}
-	if (w->retiring)
+	for (int i = 0; i < nnext; i++)
+		send_task(p, w, next[i], next_ids[i]);
+	if (retire)
 		send_frame(w, CF_WIRE_EXIT, 0, NULL, 0, NULL, 0);
 
 	fill_task(&t, h, payload);
@@ -400,21 +459,22 @@ static int on_worker_readable(struct process_pool *p, struct worker *w)
 			return 0;
 		}
 
+		cf_future *done = NULL;
 		pthread_mutex_lock(&p->lock);
-		bool expected = st == CF_FRAME_OK && w->task && h.id == w->task_id &&
-				(h.type == CF_WIRE_RESULT || h.type == CF_WIRE_ERROR);
-		bool retired = w->retiring && !w->task;
+		if (st == CF_FRAME_OK && (h.type == CF_WIRE_RESULT || h.type == CF_WIRE_ERROR))
+			done = unassign_locked(w, h.id);
+		bool retired = w->retiring && !w->ntasks;
 		pthread_mutex_unlock(&p->lock);
 
 		if (st == CF_FRAME_EOF && retired) {
 			reap_worker(p, w, false);  /* it left after max_tasks_per_child */
 			return 0;
 		}
-		if (!expected) {
+		if (!done) {
 			free(payload);
 			return -1;  /* died, spoke nonsense, or its initializer failed */
 		}
-		on_result(p, w, &h, payload);
+		on_result(p, w, done, &h, payload);
 	}
 }
 
@@ -484,7 +544,7 @@ static bool finished(struct process_pool *p)
 	pthread_mutex_lock(&p->lock);
 	bool done = p->shutdown && p->queue.count == 0;
 	for (int i = 0; done && i < p->max_workers; i++)
-		if (p->workers[i].task)
+		if (p->workers[i].ntasks)
 			done = false;
 	if (done)
 		for (int i = 0; i < p->max_workers; i++)
@@ -532,7 +592,6 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 {
 	struct process_pool *p = ex->impl;
 	struct worker *w = NULL;
-	struct cf_fnref ref;
 	uint64_t id = 0;
 	cf_status st = CF_OK;
 
@@ -543,29 +602,23 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 		st = CF_SHUTDOWN;
 	} else {
 		cf__future_ref(f);      /* the pool's reference */
-		if (count_workers_locked(p, true) && cf__future_start(f)) {
-			w = claim_idle_locked(p, f);
-			id = w->task_id;
-		} else {
+		/* Straight to a worker only if it is idle: one with a task
+		 * ahead already is served by the manager as results come. */
+		w = find_taker_locked(p, f);
+		if (w && w->ntasks == 0 && cf__future_start(f))
+			id = assign_locked(p, w, f);
+		else
+			w = NULL;
+		if (!w)
 			cf__queue_push(&p->queue, f);
-		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (st != CF_OK)
 		return st;
-	if (!w) {
+	if (w)
+		send_task(p, w, f, id);
+	else
 		wake_manager(p);
-		return CF_OK;
-	}
-	if (name_function(f, &ref)) {
-		send_task(w, f, id, &ref);
-		return CF_OK;
-	}
-	pthread_mutex_lock(&p->lock);
-	w->task = NULL;
-	pthread_mutex_unlock(&p->lock);
-	cf__future_unref(f);
-	wake_manager(p);        /* the worker is idle again: maybe a task waits */
 	return CF_OK;
 }
 
