@@ -22,55 +22,8 @@
 #include "stats.h"
 
 #include "micro_util.h"
+#include "primitives.h"
 
-/* ---- (a) condvar ping-pong ---- */
-
-struct pingpong {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int turn;               /* 0: main's turn, 1: partner's, -1: stop */
-};
-
-static void *pong(void *arg)
-{
-	struct pingpong *pp = arg;
-
-	pthread_mutex_lock(&pp->lock);
-	for (;;) {
-		while (pp->turn == 0)
-			pthread_cond_wait(&pp->cond, &pp->lock);
-		if (pp->turn < 0)
-			break;
-		pp->turn = 0;
-		pthread_cond_signal(&pp->cond);
-	}
-	pthread_mutex_unlock(&pp->lock);
-	return NULL;
-}
-
-static double condvar_round_trip_ns(long iterations)
-{
-	struct pingpong pp = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
-	pthread_t partner;
-
-	pthread_create(&partner, NULL, pong, &pp);
-	double start = pl_now();
-	pthread_mutex_lock(&pp.lock);
-	for (long i = 0; i < iterations; i++) {
-		pp.turn = 1;
-		pthread_cond_signal(&pp.cond);
-		while (pp.turn == 1)
-			pthread_cond_wait(&pp.cond, &pp.lock);
-	}
-	double elapsed = pl_now() - start;
-	pp.turn = -1;
-	pthread_cond_signal(&pp.cond);
-	pthread_mutex_unlock(&pp.lock);
-	pthread_join(partner, NULL);
-	return elapsed * 1e9 / iterations;
-}
-
-/* ---- (b) and (c) ---- */
 
 static int empty_task(cf_task *task)
 {
@@ -145,7 +98,7 @@ int main(int argc, char **argv)
 
 	if (args.quick)
 		map_tasks = 100000;
-	MICRO_MEASURE(&floor, args.rounds, condvar_round_trip_ns(trips));
+	MICRO_MEASURE(&floor, args.rounds, floor_condvar_round_trip_ns(trips));
 	MICRO_MEASURE(&one, args.rounds, submit_result_ns(trips, 0));
 	MICRO_MEASURE(&spin, args.rounds, submit_result_ns(trips, 50));
 

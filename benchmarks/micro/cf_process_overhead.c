@@ -21,34 +21,7 @@
 #include "stats.h"
 
 #include "micro_util.h"
-
-static double pipe_round_trip_ns(long iterations)
-{
-	int there[2], back[2];
-	char byte = 0;
-
-	if (pipe(there) || pipe(back))
-		micro_fail("pipe failed");
-	pid_t child = fork();
-	if (child == 0) {
-		close(there[1]);        /* else its read never sees EOF */
-		close(back[0]);
-		while (read(there[0], &byte, 1) == 1 && write(back[1], &byte, 1) == 1)
-			;
-		_exit(0);
-	}
-	double start = pl_now();
-	for (long i = 0; i < iterations; i++)
-		if (write(there[1], &byte, 1) != 1 || read(back[0], &byte, 1) != 1)
-			micro_fail("pipe ping-pong failed");
-	double elapsed = pl_now() - start;
-	close(there[1]);
-	waitpid(child, NULL, 0);
-	close(there[0]);
-	close(back[0]);
-	close(back[1]);
-	return elapsed * 1e9 / iterations;
-}
+#include "primitives.h"
 
 static int empty_task(cf_task *task)
 {
@@ -128,19 +101,6 @@ static double pool_lifecycle_ns(int workers)
 	return (pl_now() - start) * 1e9;
 }
 
-static double fork_wait_ns(int children)
-{
-	pid_t pids[64];
-	double start = pl_now();
-
-	for (int i = 0; i < children; i++)
-		if ((pids[i] = fork()) == 0)
-			_exit(0);
-	for (int i = 0; i < children; i++)
-		waitpid(pids[i], NULL, 0);
-	return (pl_now() - start) * 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	struct micro_args args = micro_parse(argc, argv, "cf_process_overhead",
@@ -152,7 +112,7 @@ int main(int argc, char **argv)
 	struct micro_stat floor, one;
 	char label[128];
 
-	MICRO_MEASURE(&floor, args.rounds, pipe_round_trip_ns(trips));
+	MICRO_MEASURE(&floor, args.rounds, floor_pipe_round_trip_ns(trips));
 	MICRO_MEASURE(&one, args.rounds, submit_result_ns(trips));
 	micro_header(&args);
 	micro_row(&args, "floor: pipe ping-pong round trip between 2 processes", &floor,
@@ -176,9 +136,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < 2; i++) {
 		struct micro_stat pool, forks;
 
-		MICRO_MEASURE(&forks, args.rounds, fork_wait_ns(sizes[i]));
+		MICRO_MEASURE(&forks, args.rounds, sizes[i] * floor_fork_wait_ns(sizes[i]));
 		MICRO_MEASURE(&pool, args.rounds, pool_lifecycle_ns(sizes[i]));
-		snprintf(label, sizeof(label), "fork+waitpid of %d children (whole batch)", sizes[i]);
+		snprintf(label, sizeof(label), "fork+waitpid of %d children, one after another", sizes[i]);
 		micro_row(&args, label, &forks, NULL, 0, NULL);
 		snprintf(label, sizeof(label), "process pool of %d: start, 1 task each, shutdown",
 			 sizes[i]);
