@@ -313,18 +313,6 @@ static void print_help(const struct pl_program *p)
 			 c->value ? c->value : "none");
 		help_line(left, text);
 	}
-	for (struct pl_int_option *o = p->ints; o && o->name; o++) {
-		snprintf(left, sizeof(left), "    --%s %s", o->name,
-			 o->metavar ? o->metavar : "N");
-		if (o->max)
-			snprintf(text, sizeof(text), "%s, %ld to %ld (default: %ld)",
-				 o->help ? o->help : "a whole number", o->min, o->max,
-				 o->value);
-		else
-			snprintf(text, sizeof(text), "%s, at least %ld (default: %ld)",
-				 o->help ? o->help : "a whole number", o->min, o->value);
-		help_line(left, text);
-	}
 	for (struct pl_string_option *o = p->strings; o && o->name; o++) {
 		snprintf(left, sizeof(left), "    --%s %s", o->name,
 			 o->metavar ? o->metavar : "WORD");
@@ -346,9 +334,24 @@ static void print_help(const struct pl_program *p)
 			snprintf(text, sizeof(text), "%s, %s to %s (default: %s)",
 				 o->help ? o->help : "a number", lo,
 				 show_number(hi, sizeof(hi), o->max), def);
-		else
+		else if (o->min != 0)
 			snprintf(text, sizeof(text), "%s, at least %s (default: %s)",
 				 o->help ? o->help : "a number", lo, def);
+		else    /* "must not be negative" goes without saying */
+			snprintf(text, sizeof(text), "%s (default: %s)",
+				 o->help ? o->help : "a number", def);
+		help_line(left, text);
+	}
+	for (struct pl_int_option *o = p->ints; o && o->name; o++) {
+		snprintf(left, sizeof(left), "    --%s %s", o->name,
+			 o->metavar ? o->metavar : "N");
+		if (o->max)
+			snprintf(text, sizeof(text), "%s, %ld to %ld (default: %ld)",
+				 o->help ? o->help : "a whole number", o->min, o->max,
+				 o->value);
+		else
+			snprintf(text, sizeof(text), "%s, at least %ld (default: %ld)",
+				 o->help ? o->help : "a whole number", o->min, o->value);
 		help_line(left, text);
 	}
 

@@ -146,9 +146,11 @@ static long percent_of(long n, long percent)
  *
  * Which positions repeat and which distinct ids fail is chosen by
  * selection sampling (Knuth's Algorithm S): exact counts, evenly spread.
- * A repeat copies a uniformly chosen earlier position, so most repeats
- * ask for an id fetched long ago and a few for one still in flight,
- * which is the case a single-flight cache exists for. */
+ * A repeat asks again for one of the distinct ids seen so far, each as
+ * likely as the others, so most repeats ask for an id fetched long ago
+ * and a few for one still in flight, which is the case a single-flight
+ * cache exists for.  (Copying a random earlier *position* instead would
+ * let the first ids snowball into most of the repeats.) */
 static void generate_ids(long *ids, long n, long dup, long bad)
 {
 	uint64_t rng = 0x70617261ULL;   /* fixed: the list is an input */
@@ -161,12 +163,17 @@ static void generate_ids(long *ids, long n, long dup, long bad)
 	distinct = n - dups;
 	bads = percent_of(distinct, bad);
 	pl_id_map_init(&used, (size_t)distinct);
+	long *news = malloc((distinct ? (size_t)distinct : 1) * sizeof(*news));
+	if (!news) {
+		fputs("parlab: out of memory for the id list\n", stderr);
+		exit(1);
+	}
 
 	for (long i = 0; i < n; i++) {
 		long left = n - i, dups_left = dups - (i - seen);
 
 		if (i > 0 && below(&rng, left) < dups_left) {
-			ids[i] = ids[below(&rng, i)];
+			ids[i] = news[below(&rng, seen)];
 			continue;
 		}
 		/* A new id: good ones are 4 to 9 digits and never end in
@@ -181,11 +188,11 @@ static void generate_ids(long *ids, long n, long dup, long bad)
 		} while ((!is_bad && (id % 1000 == 403 || id % 1000 == 404)) ||
 			 pl_id_map_get(&used, id) >= 0);
 		pl_id_map_put(&used, id, 1);
-		ids[i] = id;
-		seen++;
+		ids[i] = news[seen++] = id;
 		bad_seen += is_bad;
 	}
 	pl_id_map_free(&used);
+	free(news);
 }
 
 /* An id as the server takes it: "0", or 1 to 18 digits, no leading 0. */

@@ -31,7 +31,7 @@ double pl_token_bucket_reserve(struct pl_token_bucket *b, double now)
 	return b->tokens >= 0 ? 0 : -b->tokens / b->rate;
 }
 
-void pl_sleep_seconds(double seconds)
+void pl_sleep_s(double seconds)
 {
 	struct timespec ts;
 

@@ -33,6 +33,6 @@ void pl_token_bucket_init(struct pl_token_bucket *b, double rate, long burst);
 double pl_token_bucket_reserve(struct pl_token_bucket *b, double now);
 
 /* Sleeps `seconds` (nothing for 0 or less), resuming after signals. */
-void pl_sleep_seconds(double seconds);
+void pl_sleep_s(double seconds);
 
 #endif

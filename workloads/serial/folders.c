@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 		if (k < 0) {
 			/* Only a real request waits for a token: a cache hit
 			 * costs the server nothing. */
-			pl_sleep_seconds(pl_token_bucket_reserve(&bucket, pl_now()));
+			pl_sleep_s(pl_token_bucket_reserve(&bucket, pl_now()));
 			k = n_fetched++;
 			pl_folders_fetch(f.client, f.ids[i], f.work_us, &fetched[k]);
 			pl_id_map_put(&cache, f.ids[i], k);
