@@ -627,6 +627,10 @@ static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 	struct process_pool *p = ex->impl;
 	cf_future *cancelled = NULL;
 
+	/* A done callback runs on the manager thread: waiting there for the
+	 * manager to end would wait for itself. */
+	if (wait && pthread_equal(pthread_self(), p->manager))
+		return CF_INVALID_STATE;
 	pthread_mutex_lock(&p->lock);
 	p->shutdown = true;
 	if (cancel_futures)
