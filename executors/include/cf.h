@@ -142,7 +142,9 @@ cf_status cf_submit(cf_executor *ex, cf_fn fn, const void *arg, size_t arg_size,
 cf_status cf_shutdown(cf_executor *ex, bool wait, bool cancel_futures);
 
 /* cf_shutdown(ex, true, false), then frees ex.  Futures obtained from it
- * stay valid until released.  NULL is ignored. */
+ * stay valid until released.  NULL is ignored, and so is a call from one
+ * of ex's own threads (a task, or a done callback run by the pool), which
+ * cannot wait for itself: free it from elsewhere. */
 void cf_executor_free(cf_executor *ex);
 
 typedef struct cf_executor_stats {

@@ -102,7 +102,11 @@ void cf_executor_free(cf_executor *ex)
 {
 	if (!ex)
 		return;
-	ex->backend->shutdown(ex, true, false);
+	/* From one of its own threads (a worker, a callback on the process
+	 * pool's manager) the pool cannot wait for itself: freeing it under
+	 * its running threads would crash them, so nothing is done. */
+	if (ex->backend->shutdown(ex, true, false) == CF_INVALID_STATE)
+		return;
 	ex->backend->destroy(ex);
 	free(ex);
 }
