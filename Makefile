@@ -163,6 +163,19 @@ report:
 	$(MAKE) --no-print-directory all
 	PARLAB_BUILD=$(BUILD) scripts/report $(REPORT_ARGS)
 
+# make exercise EX=N [SOLUTION=1]: builds exercise N of docs/exercises/
+# (your exercise.c, or with SOLUTION=1 the reference solution) with its
+# checker and runs the checks (scripts/exercise, docs/exercises/README.md).
+EX       ?=
+SOLUTION ?=
+.PHONY: exercise
+exercise:
+	@scripts/deps build
+	@$(MAKE) -s --no-print-directory $(LIBCF_A) $(LIBPL)
+	@PARLAB_BUILD=$(BUILD) CC='$(CC)' \
+		PARLAB_EXERCISE_CFLAGS='$(CFLAGS) $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)' \
+		scripts/exercise $(EX) $(if $(filter-out 0 no,$(SOLUTION)),--solution)
+
 deps-test:
 	@scripts/deps test
 deps-report:

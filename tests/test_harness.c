@@ -276,6 +276,21 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 	free(commands);
 
 	check_csv(run);
+	/* The folders suite, when its programs are built: timed rows with
+	 * their bound, one accounting run per model, and the plot. */
+	if (access("build/serial/folders", X_OK) == 0 &&
+	    access("build/workloads/folder-api-server", X_OK) == 0) {
+		snprintf(path, sizeof(path), "%s/results.csv", run);
+		char *csv = slurp(path, NULL);
+		cr_assert_not_null(csv);
+		cr_assert(strstr(csv, "\nfolders,folders,serial,1,"), "no folders rows in results.csv");
+		cr_assert(strstr(csv, ",bound_s,"), "no folders bound in results.csv");
+		cr_assert(strstr(csv, "\nfolders-account,folders,serial,1,") &&
+			  strstr(csv, ",bad_ids_surfaced,"), "no folders accounting rows in results.csv");
+		free(csv);
+		snprintf(path, sizeof(path), "%s/folders_bound.png", run);
+		cr_assert(exists_nonempty(path), "no folders_bound.png");
+	}
 	check_plots(run);
 	check_links(run, "index.html", (const char *const[]){ "src=\"", "href=\"", NULL });
 	check_links(run, "report.md", (const char *const[]){ "](", NULL });
