@@ -77,19 +77,36 @@ static bool is_done(const cf_future *f)
 	return f->state == CF_STATE_CANCELLED || f->state == CF_STATE_FINISHED;
 }
 
-/* Called with f->lock held right after f became done: wakes every kind of
- * waiter and hands back the callbacks, to be run without the lock. */
-static struct cf_callback *announce_done(cf_future *f)
-{
-	struct cf_callback *callbacks = f->callbacks;
+/* What must happen once f became done, gathered under its lock and done
+ * after it is released. */
+struct announcement {
+	bool wake;                      /* threads wait in cf_future_result */
+	struct cf_callback *callbacks;
+};
 
-	if (f->waiting)
-		pthread_cond_broadcast(&f->done_cond);
+/* Called with f->lock held right after f became done: notifies the
+ * waiters of wait() and as_completed() and takes the callbacks. */
+static struct announcement announce_done(cf_future *f)
+{
+	struct announcement a = { f->waiting > 0, f->callbacks };
 	cf_status outcome = f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
+
 	for (struct cf_waiter_link *l = f->waiters; l; l = l->next)
 		cf__waiter_notify(l, outcome);
 	f->callbacks = NULL;
-	return callbacks;
+	return a;
+}
+
+static void run_callbacks(cf_future *f, struct cf_callback *cb);
+
+/* Wakes the result waiters after the lock is released: woken under it,
+ * they would only block again on the mutex (a futex wait and wake more
+ * per task).  Safe because whoever finishes f holds a reference. */
+static void deliver(cf_future *f, struct announcement a)
+{
+	if (a.wake)
+		pthread_cond_broadcast(&f->done_cond);
+	run_callbacks(f, a.callbacks);
 }
 
 static void run_callbacks(cf_future *f, struct cf_callback *cb)
@@ -117,7 +134,7 @@ bool cf__future_start(cf_future *f)
 
 void cf__future_finish(cf_future *f, struct cf_task *t)
 {
-	struct cf_callback *callbacks;
+	struct announcement a;
 
 	pthread_mutex_lock(&f->lock);
 	if (t->error) {
@@ -129,23 +146,23 @@ void cf__future_finish(cf_future *f, struct cf_task *t)
 		f->outcome = CF_OK;
 	}
 	f->state = CF_STATE_FINISHED;
-	callbacks = announce_done(f);
+	a = announce_done(f);
 	pthread_mutex_unlock(&f->lock);
-	run_callbacks(f, callbacks);
+	deliver(f, a);
 }
 
 void cf__future_abandon(cf_future *f, cf_status outcome)
 {
-	struct cf_callback *callbacks = NULL;
+	struct announcement a = { false, NULL };
 
 	pthread_mutex_lock(&f->lock);
 	if (!is_done(f)) {
 		f->state = CF_STATE_FINISHED;
 		f->outcome = outcome;
-		callbacks = announce_done(f);
+		a = announce_done(f);
 	}
 	pthread_mutex_unlock(&f->lock);
-	run_callbacks(f, callbacks);
+	deliver(f, a);
 }
 
 bool cf__future_outcome(cf_future *f, cf_status *outcome)
@@ -218,7 +235,7 @@ void cf__future_unlink_waiter(cf_future *f, struct cf_waiter_link *link)
 
 bool cf_future_cancel(cf_future *f)
 {
-	struct cf_callback *callbacks = NULL;
+	struct announcement a = { false, NULL };
 	bool cancelled;
 
 	if (!cf__future_valid(f))
@@ -226,11 +243,11 @@ bool cf_future_cancel(cf_future *f)
 	pthread_mutex_lock(&f->lock);
 	if (f->state == CF_STATE_PENDING) {
 		f->state = CF_STATE_CANCELLED;
-		callbacks = announce_done(f);
+		a = announce_done(f);
 	}
 	cancelled = f->state == CF_STATE_CANCELLED;
 	pthread_mutex_unlock(&f->lock);
-	run_callbacks(f, callbacks);
+	deliver(f, a);
 	return cancelled;
 }
 

@@ -212,15 +212,17 @@ static cf_status unpush_locked(struct thread_pool *p, cf_future *f)
 	return CF_SYSTEM;
 }
 
-/* Wakes a sleeping worker for a new task unless one is already on its
- * way: a wake-up sent but not yet taken will find the task too, and
- * every redundant signal would be a futex system call.  Lock held. */
-static void wake_worker_locked(struct thread_pool *p, size_t queued)
+/* Whether to wake a sleeping worker for a new task: not if a wake-up is
+ * already on its way, which will find the task too (every redundant
+ * signal is a futex system call).  Lock held; the caller signals after
+ * unlocking, so that the worker does not wake only to block on the lock. */
+static bool claim_wakeup_locked(struct thread_pool *p, size_t queued)
 {
 	if (p->idle > p->signalled && queued > (size_t)(p->spinning + p->signalled)) {
 		p->signalled++;
-		pthread_cond_signal(&p->work_cond);
+		return true;
 	}
+	return false;
 }
 
 /* Starts a thread when more tasks wait than workers are free, up to
@@ -241,6 +243,7 @@ static cf_status pool_submit_many(cf_executor *ex, cf_future **fs, size_t n, siz
 	struct thread_pool *p = ex->impl;
 	cf_status st = CF_OK;
 	size_t i = 0;
+	int wakeups = 0;
 
 	pthread_mutex_lock(&p->lock);
 	while (i < n) {
@@ -254,7 +257,7 @@ static cf_status pool_submit_many(cf_executor *ex, cf_future **fs, size_t n, siz
 		cf__future_ref(fs[i]);  /* the queue's reference */
 		push_locked(p, fs[i]);
 		size_t queued = atomic_load(&p->queued);
-		wake_worker_locked(p, queued);
+		wakeups += claim_wakeup_locked(p, queued);
 		if (grow_locked(p, queued) != 0) {
 			st = unpush_locked(p, fs[i]);
 			cf__future_unref(fs[i]);
@@ -263,6 +266,8 @@ static cf_status pool_submit_many(cf_executor *ex, cf_future **fs, size_t n, siz
 		i++;
 	}
 	pthread_mutex_unlock(&p->lock);
+	while (wakeups-- > 0)
+		pthread_cond_signal(&p->work_cond);
 	*accepted = i;
 	return st;
 }
