@@ -1,0 +1,124 @@
+/* The checker of exercise 3: run_until_first_error() on a real thread
+ * pool, with failures early, late, fast and slow. */
+#define _GNU_SOURCE
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "exercise.h"
+
+static atomic_long started;
+
+int check_item(cf_task *task)
+{
+	const struct item *it = cf_task_arg(task, NULL);
+	long twice = it->value * 2;
+
+	atomic_fetch_add(&started, 1);
+	check_sleep_ms(it->ms);
+	if (it->value < 0)
+		return cf_task_fail(task, 1, "item %ld is negative", it->value);
+	return cf_task_return(task, &twice, sizeof(twice));
+}
+
+static cf_executor *pool(int workers)
+{
+	cf_options opts = { .max_workers = workers };
+	cf_executor *ex;
+
+	CHECK(cf_executor_new("thread", &opts, &ex) == CF_OK, "cannot create a thread pool");
+	return ex;
+}
+
+static void all_good(void)
+{
+	struct item items[8];
+	long results[8] = { 0 };
+	size_t bad = 99;
+	char msg[128] = "";
+	cf_executor *ex = pool(4);
+
+	for (int i = 0; i < 8; i++)
+		items[i] = (struct item){ .value = i + 1, .ms = 10 * (8 - i) };
+	int rc = run_until_first_error(ex, items, 8, results, &bad, msg, sizeof(msg));
+	CHECK(rc == 0, "every item is good, but it returned %d (\"%s\")", rc, msg);
+	for (int i = 0; i < 8; i++)
+		CHECK(results[i] == 2 * (i + 1), "results[%d] = %ld, expected %d", i, results[i],
+		      2 * (i + 1));
+	cf_executor_free(ex);
+}
+
+static void stops_early(void)
+{
+	enum { N = 10 };
+	struct item items[N];
+	long results[N];
+	size_t bad = 99;
+	char msg[128] = "";
+	cf_executor *ex = pool(2);
+
+	items[0] = (struct item){ .value = 1, .ms = 50 };
+	items[1] = (struct item){ .value = -5, .ms = 80 };
+	for (int i = 2; i < N; i++)
+		items[i] = (struct item){ .value = i, .ms = 400 };
+	double start = check_now();
+	int rc = run_until_first_error(ex, items, N, results, &bad, msg, sizeof(msg));
+	double took = check_now() - start;
+	CHECK(rc == -1, "item 1 fails, but it returned %d", rc);
+	CHECK(bad == 1, "failed_index is %zu, expected 1", bad);
+	CHECK(strcmp(msg, "item -5 is negative") == 0, "message \"%s\", expected \"item -5 is "
+	      "negative\"", msg);
+	CHECK(took < 0.5, "returned after %.2f s; the failure was known after 80 ms", took);
+	cf_executor_free(ex);
+	long n = atomic_load(&started);
+	CHECK(n <= 4, "%ld of %d tasks ran: after the failure, cancel the tasks that have "
+	      "not started (at most 4 can have started by then on 2 workers)", n, N);
+}
+
+static void first_in_time(void)
+{
+	const struct item items[] = {
+		{ .value = -1, .ms = 400 },
+		{ .value = 2, .ms = 50 },
+		{ .value = -3, .ms = 100 },
+	};
+	long results[3];
+	size_t bad = 99;
+	char msg[128] = "";
+	cf_executor *ex = pool(3);
+	double start = check_now();
+	int rc = run_until_first_error(ex, items, 3, results, &bad, msg, sizeof(msg));
+	double took = check_now() - start;
+
+	CHECK(rc == -1, "returned %d, expected -1", rc);
+	CHECK(bad == 2, "failed_index is %zu: item 2 fails after 100 ms, item 0 only after "
+	      "400 ms, so the first failure is item 2", bad);
+	CHECK(took < 0.3, "returned after %.2f s; the first failure came after 100 ms", took);
+	cf_executor_free(ex);
+}
+
+static void releases(void)
+{
+	const struct item items[] = { { 1, 10 }, { -1, 20 }, { 3, 300 }, { 4, 300 } };
+	long results[4];
+	size_t bad;
+	char msg[64];
+	cf_executor *ex = pool(1);
+
+	run_until_first_error(ex, items, 4, results, &bad, msg, sizeof(msg));
+	cf_executor_free(ex);
+	CHECK(cf_futures_alive() == 0, "%zu futures still alive: release every future",
+	      cf_futures_alive());
+}
+
+int main(void)
+{
+	check_begin("03-first-error");
+	check_run("all items good: every result, returns 0", all_good, 10);
+	check_run("a failure after 80 ms stops the run at once and cancels the rest",
+		  stops_early, 10);
+	check_run("the first failure in time wins, not the first in the array",
+		  first_in_time, 10);
+	check_run("every future is released", releases, 10);
+	return check_end();
+}

@@ -1,0 +1,104 @@
+/* The checker of exercise 5: fill() on 2 and 4 threads; every cell
+ * records which thread computed it, and the checker adds up the work
+ * each thread did.
+ *
+ * A cell WAITS for its cost instead of computing it: waiting threads do
+ * not compete for cores, so the result is the same on a 2-core machine
+ * running 4 threads, or on a machine busy with other programs, as on an
+ * idle one with a core per thread.  The lesson about schedules is the
+ * same for computing cells when every thread has its own core. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "exercise.h"
+
+#define N 200
+#define US_PER_I 20
+#define MAX_THREADS 64
+
+static long work_us[MAX_THREADS];       /* each thread writes only its own slot */
+static int wrong_thread;
+
+double cell(long i)
+{
+	int t = omp_get_thread_num();
+
+	if (t < 0 || t >= MAX_THREADS)
+		wrong_thread = 1;
+	else
+		work_us[t] += US_PER_I * i;
+	struct timespec ts = { 0, US_PER_I * i * 1000L };
+	nanosleep(&ts, NULL);
+	return sqrt((double)i);
+}
+
+static void run(int threads, double *imbalance, int *used)
+{
+	double *out = calloc(N, sizeof(*out));
+	long total = 0, most = 0;
+
+	CHECK(out, "out of memory");
+	fill(out, N, threads);
+	CHECK(!wrong_thread, "cell() ran on a thread outside the team");
+	for (long i = 0; i < N; i++)
+		CHECK(out[i] == sqrt((double)i), "out[%ld] = %g, expected cell(%ld) = %g", i,
+		      out[i], i, sqrt((double)i));
+	*used = 0;
+	for (int t = 0; t < MAX_THREADS; t++) {
+		total += work_us[t];
+		if (work_us[t] > most)
+			most = work_us[t];
+		if (work_us[t] > 0)
+			(*used)++;
+	}
+	CHECK(total == (long)US_PER_I * N * (N - 1) / 2, "the cells were not each computed once");
+	*imbalance = (double)most / ((double)total / threads);
+	free(out);
+}
+
+static void correct(void)
+{
+	double imbalance;
+	int used;
+
+	run(2, &imbalance, &used);
+}
+
+static void team(void)
+{
+	double imbalance;
+	int used;
+
+	run(4, &imbalance, &used);
+	CHECK(used == 4, "asked for 4 threads, %d of them did any work", used);
+}
+
+static void balanced(int threads, double limit)
+{
+	double imbalance;
+	int used;
+
+	run(threads, &imbalance, &used);
+	CHECK(used == threads, "asked for %d threads, %d of them did any work", threads, used);
+	CHECK(imbalance <= limit,
+	      "on %d threads, the busiest thread did %.2f times its fair share of the work "
+	      "(at most %.2f allowed): the others wait for it at the end of the loop",
+	      threads, imbalance, limit);
+	printf("    the busiest thread did %.2f times its fair share\n", imbalance);
+}
+
+static void balanced_2(void) { balanced(2, 1.25); }
+static void balanced_4(void) { balanced(4, 1.35); }
+
+int main(void)
+{
+	check_begin("05-openmp-schedule");
+	check_run("every cell is computed, once, with the right value", correct, 20);
+	check_run("the loop runs on the 4 threads asked for", team, 20);
+	check_show("2 threads share the work evenly", balanced_2, 20);
+	check_show("4 threads share the work evenly", balanced_4, 20);
+	return check_end();
+}
