@@ -98,7 +98,11 @@ $(LIBCF_A): $(CF_OBJ)
 $(LIBCF_SO): $(CF_OBJ)
 	$(CC) -shared -Wl,-soname,libcf.so.0 -o $@ $^ $(LDLIBS_BASE)
 
-LINK = $(CC) $(ALL_CFLAGS) -o $@ $< $(1) $(LDLIBS_BASE)
+# Programs compile and link in one step; their dependency files go under
+# obj/ like every other, not beside the binaries a user lists.
+DEPFILE = $(BUILD)/obj/$(patsubst $(BUILD)/%,%,$@).d
+LINK = mkdir -p $(dir $(DEPFILE)) && \
+	$(CC) $(ALL_CFLAGS) -MF $(DEPFILE) -o $@ $< $(1) $(LDLIBS_BASE)
 $(BUILD)/serial/%: workloads/serial/%.c $(LIBPL)
 	@mkdir -p $(@D)
 	$(call LINK,$(LIBPL))
@@ -196,5 +200,23 @@ uninstall:
 
 clean:
 	rm -rf build build-san-*
+
+# --- issue 8: make stress, make memcheck ------------------------------------
+# Stress programs (tests/stress/*.c, plain C with their own main) and the
+# valgrind runs; scripts/stress and scripts/memcheck say what they check.
+# make stress [STRESS_SCALE=small|full]; make memcheck.
+STRESS_SCALE ?= small
+stress_PROGS := $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(wildcard tests/stress/*.c))
+$(BUILD)/stress/%: tests/stress/%.c $(LIBCF_A) $(LIBPL)
+	@mkdir -p $(@D)
+	$(call LINK,$(LIBCF_A) $(LIBPL))
+.PHONY: stress memcheck
+stress:
+	@scripts/deps build
+	@$(MAKE) --no-print-directory $(stress_PROGS)
+	PARLAB_BUILD=$(BUILD) STRESS_SCALE='$(STRESS_SCALE)' scripts/stress
+memcheck:
+	@$(MAKE) --no-print-directory all $(stress_PROGS)
+	PARLAB_BUILD=$(BUILD) scripts/memcheck
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
