@@ -216,6 +216,7 @@ stress:
 	@$(MAKE) --no-print-directory $(stress_PROGS)
 	PARLAB_BUILD=$(BUILD) STRESS_SCALE='$(STRESS_SCALE)' scripts/stress
 memcheck:
+	@scripts/deps test
 	@$(MAKE) --no-print-directory all $(stress_PROGS)
 	PARLAB_BUILD=$(BUILD) scripts/memcheck
 
