@@ -21,15 +21,10 @@
 #include "cli.h"
 #include "stats.h"
 
+#include "cf_measure.h"
 #include "micro_util.h"
 #include "primitives.h"
 
-
-static int empty_task(cf_task *task)
-{
-	(void)task;
-	return 0;
-}
 
 static cf_executor *new_pool(int workers, int spin_us)
 {
@@ -50,13 +45,13 @@ static double submit_result_ns(long iterations, int spin_us)
 	cf_future *f;
 
 	/* Start the worker first so that thread creation is not measured. */
-	cf_submit(ex, empty_task, NULL, 0, &f);
+	cf_submit(ex, micro_empty_task, NULL, 0, &f);
 	cf_future_result(f, CF_FOREVER, NULL, NULL);
 	cf_future_release(f);
 
 	double start = pl_now();
 	for (long i = 0; i < iterations; i++) {
-		if (cf_submit(ex, empty_task, NULL, 0, &f) != CF_OK ||
+		if (cf_submit(ex, micro_empty_task, NULL, 0, &f) != CF_OK ||
 		    cf_future_result(f, CF_FOREVER, NULL, NULL) != CF_OK)
 			micro_fail("submit+result failed");
 		cf_future_release(f);
@@ -71,21 +66,10 @@ static long map_tasks = 1000000;
 static double map_ns_per_task(size_t chunksize, int workers)
 {
 	cf_executor *ex = new_pool(workers, 0);
-	cf_map_options opts = { .timeout = CF_FOREVER, .chunksize = chunksize };
-	cf_map_iter *it;
-	long got = 0;
+	double ns = micro_map_empty_ns(ex, map_tasks, chunksize);
 
-	double start = pl_now();
-	if (cf_map(ex, empty_task, NULL, 0, (size_t)map_tasks, &opts, &it) != CF_OK)
-		micro_fail("cf_map failed");
-	while (cf_map_next(it, NULL, NULL) == CF_OK)
-		got++;
-	cf_map_free(it);
-	double elapsed = pl_now() - start;
 	cf_executor_free(ex);
-	if (got != map_tasks)
-		micro_fail("cf_map lost results");
-	return elapsed * 1e9 / map_tasks;
+	return ns;
 }
 
 int main(int argc, char **argv)

@@ -20,14 +20,9 @@
 #include "cf.h"
 #include "stats.h"
 
+#include "cf_measure.h"
 #include "micro_util.h"
 #include "primitives.h"
-
-static int empty_task(cf_task *task)
-{
-	(void)task;
-	return 0;
-}
 
 static cf_executor *new_pool(int workers)
 {
@@ -43,7 +38,7 @@ static void run_one(cf_executor *ex)
 {
 	cf_future *f;
 
-	if (cf_submit(ex, empty_task, NULL, 0, &f) != CF_OK ||
+	if (cf_submit(ex, micro_empty_task, NULL, 0, &f) != CF_OK ||
 	    cf_future_result(f, CF_FOREVER, NULL, NULL) != CF_OK)
 		micro_fail("submit+result failed");
 	cf_future_release(f);
@@ -65,22 +60,11 @@ static double submit_result_ns(long iterations)
 static double map_ns_per_task(long tasks, size_t chunksize, int workers)
 {
 	cf_executor *ex = new_pool(workers);
-	cf_map_options opts = { .timeout = CF_FOREVER, .chunksize = chunksize };
-	cf_map_iter *it;
-	long got = 0;
 
-	run_one(ex);
-	double start = pl_now();
-	if (cf_map(ex, empty_task, NULL, 0, (size_t)tasks, &opts, &it) != CF_OK)
-		micro_fail("cf_map failed");
-	while (cf_map_next(it, NULL, NULL) == CF_OK)
-		got++;
-	cf_map_free(it);
-	double elapsed = pl_now() - start;
+	run_one(ex);    /* a worker is up before the clock starts */
+	double ns = micro_map_empty_ns(ex, tasks, chunksize);
 	cf_executor_free(ex);
-	if (got != tasks)
-		micro_fail("cf_map lost results");
-	return elapsed * 1e9 / tasks;
+	return ns;
 }
 
 /* Start-up and shutdown of a pool whose every worker ran one task. */
@@ -92,7 +76,7 @@ static double pool_lifecycle_ns(int workers)
 	cf_map_options opts = { .timeout = CF_FOREVER, .max_in_flight = (size_t)workers };
 
 	/* Submitting all at once makes the pool start every worker. */
-	if (cf_map(ex, empty_task, NULL, 0, (size_t)workers, &opts, &it) != CF_OK)
+	if (cf_map(ex, micro_empty_task, NULL, 0, (size_t)workers, &opts, &it) != CF_OK)
 		micro_fail("cf_map failed");
 	while (cf_map_next(it, NULL, NULL) == CF_OK)
 		;
