@@ -348,7 +348,9 @@ cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size)
 		return finish(it, st);
 
 	cf_future *f = it->ring[it->next_consume % it->window];
-	st = cf__future_wait(f, it->deadline);
+	/* A batch is waited for once, at its first item: the rest of its
+	 * items are already in its result. */
+	st = it->item_in_chunk > 0 ? CF_OK : cf__future_wait(f, it->deadline);
 	if (st == CF_TASK_FAILED) {
 		it->error = *f->error;
 		it->error_index = it->next_consume * it->chunksize;
