@@ -3,8 +3,8 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 
-#include "check.h"
 #include "exercise.h"
+#include "check.h"
 
 int nap_ms(cf_task *task)
 {
@@ -14,20 +14,11 @@ int nap_ms(cf_task *task)
 	return cf_task_return(task, ms, sizeof(*ms));
 }
 
-static cf_executor *pool(int workers)
-{
-	cf_options opts = { .max_workers = workers };
-	cf_executor *ex;
-
-	CHECK(cf_executor_new("thread", &opts, &ex) == CF_OK, "cannot create a thread pool");
-	return ex;
-}
-
 static void seed(void)
 {
 	const long ms[] = { 300, 100, 200 };
 	size_t order[3] = { 9, 9, 9 };
-	cf_executor *ex = pool(3);
+	cf_executor *ex = check_thread_pool(3);
 	double start = check_now();
 	long got = collect_as_completed(ex, ms, 3, order);
 	double took = check_now() - start;
@@ -46,7 +37,7 @@ static void many(void)
 	enum { N = 12 };
 	long ms[N];
 	size_t order[N];
-	cf_executor *ex = pool(N);
+	cf_executor *ex = check_thread_pool(N);
 
 	/* Distinct durations 25 ms apart, in a scrambled order. */
 	for (int i = 0; i < N; i++)
@@ -63,7 +54,7 @@ static void many(void)
 static void nothing(void)
 {
 	size_t order[1];
-	cf_executor *ex = pool(2);
+	cf_executor *ex = check_thread_pool(2);
 	long got = collect_as_completed(ex, NULL, 0, order);
 
 	CHECK(got == 0, "no tasks: returned %ld, expected 0", got);
@@ -74,7 +65,7 @@ static void releases(void)
 {
 	const long ms[] = { 20, 10, 30, 5 };
 	size_t order[4];
-	cf_executor *ex = pool(2);
+	cf_executor *ex = check_thread_pool(2);
 
 	CHECK(collect_as_completed(ex, ms, 4, order) == 4, "expected 4 results");
 	cf_executor_free(ex);
@@ -86,7 +77,7 @@ static void after_shutdown(void)
 {
 	const long ms[] = { 10, 10 };
 	size_t order[2];
-	cf_executor *ex = pool(2);
+	cf_executor *ex = check_thread_pool(2);
 
 	cf_shutdown(ex, true, false);
 	long got = collect_as_completed(ex, ms, 2, order);

@@ -4,8 +4,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "check.h"
 #include "exercise.h"
+#include "check.h"
 
 static atomic_long started;
 
@@ -18,15 +18,6 @@ int nap_ms(cf_task *task)
 		return cf_task_fail(task, 22, "cannot sleep %ld ms", *ms);
 	check_sleep_ms(*ms);
 	return cf_task_return(task, ms, sizeof(*ms));
-}
-
-static cf_executor *pool(int workers)
-{
-	cf_options opts = { .max_workers = workers };
-	cf_executor *ex;
-
-	CHECK(cf_executor_new("thread", &opts, &ex) == CF_OK, "cannot create a thread pool");
-	return ex;
 }
 
 static const char *name(enum outcome_state s)
@@ -45,7 +36,7 @@ static void mixed(void)
 	const enum outcome_state want[] = { OUTCOME_DONE, OUTCOME_TIMED_OUT, OUTCOME_DONE,
 					    OUTCOME_FAILED, OUTCOME_TIMED_OUT };
 	struct outcome out[5];
-	cf_executor *ex = pool(5);
+	cf_executor *ex = check_thread_pool(5);
 	double start = check_now();
 	size_t done = run_with_deadline(ex, ms, 5, 0.4, out);
 	double took = check_now() - start;
@@ -69,7 +60,7 @@ static void one_deadline(void)
 	enum { N = 6 };
 	long ms[N];
 	struct outcome out[N];
-	cf_executor *ex = pool(N);
+	cf_executor *ex = check_thread_pool(N);
 
 	for (int i = 0; i < N; i++)
 		ms[i] = 800;
@@ -88,7 +79,7 @@ static void cancels(void)
 {
 	const long ms[] = { 100, 600, 600, 600 };
 	struct outcome out[4];
-	cf_executor *ex = pool(1);
+	cf_executor *ex = check_thread_pool(1);
 
 	run_with_deadline(ex, ms, 4, 0.3, out);
 	CHECK(out[0].state == OUTCOME_DONE, "task 0: %s, expected DONE", name(out[0].state));
@@ -105,7 +96,7 @@ static void early(void)
 {
 	const long ms[] = { 10, 20, 30 };
 	struct outcome out[3];
-	cf_executor *ex = pool(3);
+	cf_executor *ex = check_thread_pool(3);
 	double start = check_now();
 	size_t done = run_with_deadline(ex, ms, 3, 5.0, out);
 	double took = check_now() - start;
@@ -120,7 +111,7 @@ static void releases(void)
 {
 	const long ms[] = { 10, 500, -5 };
 	struct outcome out[3];
-	cf_executor *ex = pool(2);
+	cf_executor *ex = check_thread_pool(2);
 
 	run_with_deadline(ex, ms, 3, 0.1, out);
 	cf_executor_free(ex);

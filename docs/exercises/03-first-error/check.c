@@ -4,8 +4,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "check.h"
 #include "exercise.h"
+#include "check.h"
 
 static atomic_long started;
 
@@ -21,22 +21,13 @@ int check_item(cf_task *task)
 	return cf_task_return(task, &twice, sizeof(twice));
 }
 
-static cf_executor *pool(int workers)
-{
-	cf_options opts = { .max_workers = workers };
-	cf_executor *ex;
-
-	CHECK(cf_executor_new("thread", &opts, &ex) == CF_OK, "cannot create a thread pool");
-	return ex;
-}
-
 static void all_good(void)
 {
 	struct item items[8];
 	long results[8] = { 0 };
 	size_t bad = 99;
 	char msg[128] = "";
-	cf_executor *ex = pool(4);
+	cf_executor *ex = check_thread_pool(4);
 
 	for (int i = 0; i < 8; i++)
 		items[i] = (struct item){ .value = i + 1, .ms = 10 * (8 - i) };
@@ -55,7 +46,7 @@ static void stops_early(void)
 	long results[N];
 	size_t bad = 99;
 	char msg[128] = "";
-	cf_executor *ex = pool(2);
+	cf_executor *ex = check_thread_pool(2);
 
 	items[0] = (struct item){ .value = 1, .ms = 50 };
 	items[1] = (struct item){ .value = -5, .ms = 80 };
@@ -85,7 +76,7 @@ static void first_in_time(void)
 	long results[3];
 	size_t bad = 99;
 	char msg[128] = "";
-	cf_executor *ex = pool(3);
+	cf_executor *ex = check_thread_pool(3);
 	double start = check_now();
 	int rc = run_until_first_error(ex, items, 3, results, &bad, msg, sizeof(msg));
 	double took = check_now() - start;
@@ -103,7 +94,7 @@ static void releases(void)
 	long results[4];
 	size_t bad;
 	char msg[64];
-	cf_executor *ex = pool(1);
+	cf_executor *ex = check_thread_pool(1);
 
 	run_until_first_error(ex, items, 4, results, &bad, msg, sizeof(msg));
 	cf_executor_free(ex);

@@ -187,4 +187,16 @@ static inline int check_end(void)
 	return check_failed == 0 ? 0 : 1;
 }
 
+#ifdef CF_H
+/* A thread pool for a check (cf.h included before this header). */
+static inline cf_executor *check_thread_pool(int workers)
+{
+	cf_options opts = { .max_workers = workers };
+	cf_executor *ex = NULL;
+
+	CHECK(cf_executor_new("thread", &opts, &ex) == CF_OK, "cannot create a thread pool");
+	return ex;
+}
+#endif
+
 #endif
