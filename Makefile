@@ -220,4 +220,7 @@ memcheck:
 	@$(MAKE) --no-print-directory all $(stress_PROGS)
 	PARLAB_BUILD=$(BUILD) scripts/memcheck
 
+# Larger optional parts keep their rules in mk/*.mk (fuzzing, peers, ...).
+-include $(sort $(wildcard mk/*.mk))
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
