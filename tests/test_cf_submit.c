@@ -340,6 +340,8 @@ Test(cf_badinput, executor_new, .timeout = 30)
 	cr_expect_null(ex);
 	neg = (cf_options){ .idle_spin_us = -5 };
 	cr_expect_eq(cf_executor_new("thread", &neg, &ex), CF_INVALID_ARGUMENT);
+	neg = (cf_options){ .idle_spin_us = CF_MAX_IDLE_SPIN_US + 1 };
+	cr_expect_eq(cf_executor_new("thread", &neg, &ex), CF_INVALID_ARGUMENT);
 	neg = (cf_options){ .max_tasks_per_child = -1 };
 	cr_expect_eq(cf_executor_new("thread", &neg, &ex), CF_INVALID_ARGUMENT);
 }
@@ -592,6 +594,59 @@ BACKEND_TEST(cf_submit, idle_spin_option, .timeout = 30)
 		cr_assert_eq(result_long(f, BOUND), i * i);
 		release_ok(f);
 	}
+	cf_executor_free(ex);
+}
+
+/* A caller that spins for its result still honours its timeout: the spin
+ * (here 1 s) is cut at the deadline, not the other way round. */
+BACKEND_TEST(cf_submit, spin_honours_timeout, .timeout = 30)
+{
+	cf_options opts = { .max_workers = 1, .idle_spin_us = CF_MAX_IDLE_SPIN_US };
+	cf_executor *ex = make_pool_opts(backend, &opts);
+	double s = 2.0;
+	cf_future *f = submit_ok(ex, sleep_task, &s, sizeof(s));
+	double start = now_s();
+
+	cr_expect_eq(cf_future_result(f, 0.05, NULL, NULL), CF_TIMEOUT);
+	cr_expect_lt(now_s() - start, 0.9, "the 1 s spin ran past the 0.05 s timeout");
+	cr_expect_eq(cf_future_result(f, BOUND, NULL, NULL), CF_OK);
+	release_ok(f);
+	cf_executor_free(ex);
+}
+
+struct spin_waiter {
+	cf_future *f;
+	cf_status st;
+};
+
+static void *wait_result(void *arg)
+{
+	struct spin_waiter *w = arg;
+
+	w->st = cf_future_result(w->f, BOUND, NULL, NULL);
+	return NULL;
+}
+
+/* A future cancelled while a caller spins on it ends the spin: the flag
+ * the spinner reads is set for every way of becoming done. */
+BACKEND_TEST(cf_submit, spin_sees_cancel, .timeout = 30)
+{
+	cf_options opts = { .max_workers = 1, .idle_spin_us = CF_MAX_IDLE_SPIN_US };
+	cf_executor *ex = make_pool_opts(backend, &opts);
+	double s = 1.0;
+	cf_future *blocker = submit_ok(ex, sleep_task, &s, sizeof(s));
+	cf_future *queued = submit_square(ex, 7);
+	struct spin_waiter w = { queued, CF_OK };
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, wait_result, &w), 0);
+	usleep(20000);
+	bool cancelled = cf_future_cancel(queued);
+	pthread_join(t, NULL);
+	cr_expect_eq(w.st, cancelled ? CF_CANCELLED : CF_OK);
+	cr_expect_eq(cf_future_result(blocker, BOUND, NULL, NULL), CF_OK);
+	release_ok(queued);
+	release_ok(blocker);
 	cf_executor_free(ex);
 }
 

@@ -96,6 +96,9 @@ int cf_task_fail(cf_task *task, int code, const char *format, ...)
 
 /* ---- Executors ---------------------------------------------------------- */
 
+/* A spin longer than this is a mistake, not a setting (one second). */
+#define CF_MAX_IDLE_SPIN_US 1000000
+
 typedef struct cf_options {
 	/* Workers at most; 0 picks the backend's default: min(32, cores + 4)
 	 * threads like Python's ThreadPoolExecutor, or one process per core. */
@@ -114,8 +117,10 @@ typedef struct cf_options {
 	/* Back-pressure: cf_submit waits while this many tasks are queued and
 	 * not yet running (0: no bound, like Python). */
 	size_t max_queued;
-	/* How long an idle worker spins before it sleeps, in microseconds
-	 * (0: sleep at once).  Spinning trades CPU for hand-off latency. */
+	/* How long an idle worker polls for work, and a caller waiting in
+	 * cf_future_result & co. polls for the result, before sleeping, in
+	 * microseconds (0, the default: sleep at once; at most
+	 * CF_MAX_IDLE_SPIN_US).  Spinning trades CPU for hand-off latency. */
 	int idle_spin_us;
 } cf_options;
 

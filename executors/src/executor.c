@@ -33,12 +33,17 @@ cf_status cf_executor_new(const char *backend, const cf_options *opts, cf_execut
 		return CF_UNKNOWN_BACKEND;
 	if (!opts)
 		opts = &defaults;
-	if (opts->max_workers < 0 || opts->max_tasks_per_child < 0 || opts->idle_spin_us < 0)
+	if (opts->max_workers < 0 || opts->max_tasks_per_child < 0 ||
+	    opts->idle_spin_us < 0 || opts->idle_spin_us > CF_MAX_IDLE_SPIN_US)
 		return CF_INVALID_ARGUMENT;
 	ex = calloc(1, sizeof(*ex));
 	if (!ex)
 		return CF_NOMEM;
 	ex->backend = b;
+	/* The same setting makes idle workers poll for work and waiting
+	 * callers poll for results: a hand-off then costs no sleep on
+	 * either side.  A backend may choose its own. */
+	ex->result_spin_ns = (unsigned)opts->idle_spin_us * 1000u;
 	cf_status st = b->create(ex, opts);
 	if (st != CF_OK) {
 		free(ex);
@@ -70,6 +75,7 @@ cf_status cf_submit(cf_executor *ex, cf_fn fn, const void *arg, size_t arg_size,
 	st = cf__future_new(fn, arg, arg_size, &f);
 	if (st != CF_OK)
 		return st;
+	f->spin_ns = ex->result_spin_ns;
 	st = ex->backend->submit(ex, f);
 	if (st != CF_OK) {
 		cf__future_unref(f);
@@ -83,6 +89,8 @@ cf_status cf__submit_many(cf_executor *ex, cf_future **fs, size_t n, size_t *acc
 {
 	cf_status st = CF_OK;
 
+	for (size_t i = 0; i < n; i++)
+		fs[i]->spin_ns = ex->result_spin_ns;
 	if (ex->backend->submit_many)
 		return ex->backend->submit_many(ex, fs, n, accepted);
 	*accepted = 0;

@@ -5,6 +5,7 @@
 #include "cf.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -81,6 +82,9 @@ struct cf_future {
 
 	struct cf_future *next;          /* the backend's queue link */
 	bool from_map;                   /* one of a map's stream of tasks */
+	atomic_bool finished;            /* state is done: for spinning waiters,
+					  * who read it without the lock */
+	unsigned spin_ns;                /* the executor's result_spin_ns */
 	void *backend_data;              /* free for the backend's use */
 };
 
@@ -128,6 +132,24 @@ void cf__abandon_list(cf_future *list, cf_status outcome);
 /* ---- time ---- */
 
 double cf__now(void);
+
+/* Step i (from 1) of a polling loop.  The first steps only tell the CPU
+ * (and a sibling hyperthread) that we are spinning; later ones yield the
+ * core, so that when there are more runnable threads than cores the
+ * thread we wait for, if it shares our core, can run instead of us.
+ * Without the yield a spin on a busy machine lasts its whole bound. */
+static inline void cf__spin_step(unsigned i)
+{
+	if (i > 512) {
+		sched_yield();
+		return;
+	}
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
 /* now + timeout, or -1 for no deadline. */
 double cf__deadline(double timeout);
 /* Timed wait on cond (created by cf__cond_init) until an absolute
@@ -153,6 +175,9 @@ struct cf_executor {
 	const struct cf_backend *backend;
 	void *impl;
 	int max_workers;
+	/* How long cf_future_result & co. poll a future of this executor
+	 * before sleeping on its condition variable, in ns (0: never). */
+	unsigned result_spin_ns;
 };
 
 /* Done callbacks that returned nonzero, process-wide: a callback may run

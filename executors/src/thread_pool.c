@@ -72,17 +72,11 @@ static cf_future *take_all_locked(struct thread_pool *p)
 	return list;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
 /* Polls for work for idle_spin_us before the worker sleeps: a task that
  * arrives meanwhile starts without a futex wake-up, at the price of CPU.
+ * The lock is taken with trylock while spinning, because the submitter
+ * still holds it for a moment after queueing, and blocking on it would
+ * cost the very sleep and wake-up the spin is there to avoid.
  * Called and returns with the lock held. */
 static void spin_for_work(struct thread_pool *p)
 {
@@ -90,11 +84,18 @@ static void spin_for_work(struct thread_pool *p)
 
 	p->spinning++;
 	pthread_mutex_unlock(&p->lock);
-	while (atomic_load_explicit(&p->queued, memory_order_relaxed) == 0 &&
-	       cf__now() < until)
-		for (int i = 0; i < 64; i++)
-			cpu_relax();
-	pthread_mutex_lock(&p->lock);
+	/* The queue is read after every step, the clock every 64 (see
+	 * spin_until_done in future.c). */
+	for (unsigned i = 1;; i++) {
+		if (atomic_load_explicit(&p->queued, memory_order_relaxed) > 0 &&
+		    pthread_mutex_trylock(&p->lock) == 0)
+			break;
+		cf__spin_step(i);
+		if (i % 64 == 0 && cf__now() >= until) {
+			pthread_mutex_lock(&p->lock);
+			break;
+		}
+	}
 	p->spinning--;
 }
 
