@@ -216,6 +216,8 @@ cf_status cf__future_wait(cf_future *f, double deadline)
 {
 	if (f->spin_ns && !atomic_load_explicit(&f->finished, memory_order_acquire))
 		spin_until_done(f, deadline);
+	if (f->help_wait && !atomic_load_explicit(&f->finished, memory_order_acquire))
+		f->help_wait(f, deadline);
 	pthread_mutex_lock(&f->lock);
 	cf_status st = wait_locked(f, deadline);
 	pthread_mutex_unlock(&f->lock);

@@ -85,7 +85,11 @@ struct cf_future {
 	atomic_bool finished;            /* state is done: for spinning waiters,
 					  * who read it without the lock */
 	unsigned spin_ns;                /* the executor's result_spin_ns */
-	void *backend_data;              /* free for the backend's use */
+	/* Set by a backend whose waiting callers can fetch a result
+	 * themselves (the process pool): cf__future_wait calls it before
+	 * sleeping, and it returns when f is done or it cannot help. */
+	void (*help_wait)(struct cf_future *f, double deadline);
+	_Atomic(void *) backend_data;    /* free for the backend's use */
 };
 
 /* A new pending future holding one reference (the caller's). */

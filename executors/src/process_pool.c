@@ -9,8 +9,11 @@
  *
  * One manager thread owns the workers: it hands queued futures to idle
  * workers, reads results, starts workers on demand and replaces those that
- * reached max_tasks_per_child.  Callers only touch the queue, under the
- * pool's mutex, and wake the manager through an eventfd.  A worker that
+ * reached max_tasks_per_child.  Callers touch the queue under the pool's
+ * mutex and wake the manager through an eventfd; a submit hands its task
+ * straight to an idle worker, and a caller waiting for that one task
+ * borrows the worker's socket from the manager and reads the result
+ * itself (see "callers that read their own result" below).  A worker that
  * dies (EOF on its socket) breaks the pool, as in Python: its task and all
  * pending ones fail with CF_BROKEN, the other workers are killed and every
  * child is reaped before the manager returns.
@@ -28,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -56,6 +60,7 @@ __attribute__((used)) static void (*const keep_worker_entry)(void) = cf__process
 #define AHEAD_MAX_BYTES (64 * 1024)
 
 struct worker {
+	struct process_pool *pool;
 	/* Under the pool's lock: */
 	pid_t pid;              /* 0: free slot */
 	bool ready;             /* may be given tasks */
@@ -69,7 +74,12 @@ struct worker {
 	 * descriptor is never closed under a writer. */
 	pthread_mutex_t send_lock;
 	int fd;
-	struct cf_frame_reader reader;  /* the manager's, for this worker */
+	/* Whoever reads the socket holds read_lock: the manager, or a caller
+	 * that borrowed the worker (lent) to read its own result.  It guards
+	 * the reader, partial_since and the closing of fd. */
+	pthread_mutex_t read_lock;
+	atomic_bool lent;
+	struct cf_frame_reader reader;
 	double partial_since;           /* last progress inside a frame */
 };
 
@@ -87,6 +97,10 @@ struct process_pool {
 	struct worker *workers;
 	int max_workers;
 	int wake_fd;                    /* eventfd: callers -> manager */
+	int epoll_fd;                   /* the manager's: wake_fd, workers */
+	atomic_bool must_break;         /* a borrower saw a dead or bad worker */
+	atomic_int borrowers;           /* callers inside the pool's code */
+	pthread_cond_t borrowers_cond;  /* destroy waits for none */
 
 	pthread_t manager;
 	pthread_mutex_t join_lock;
@@ -150,6 +164,7 @@ static uint64_t assign_locked(struct process_pool *p, struct worker *w, cf_futur
 	w->tasks[w->ntasks] = f;
 	w->ids[w->ntasks] = id;
 	w->ntasks++;
+	atomic_store_explicit(&f->backend_data, w, memory_order_release);
 	return id;
 }
 
@@ -160,6 +175,7 @@ static cf_future *unassign_locked(struct worker *w, uint64_t id)
 		if (w->ids[k] != id)
 			continue;
 		cf_future *f = w->tasks[k];
+		atomic_store_explicit(&f->backend_data, NULL, memory_order_relaxed);
 		for (; k + 1 < w->ntasks; k++) {
 			w->tasks[k] = w->tasks[k + 1];
 			w->ids[k] = w->ids[k + 1];
@@ -267,6 +283,8 @@ static int spawn_worker(struct process_pool *p, struct worker *w)
 	}
 	atomic_fetch_add(&p->processes_created, 1);
 	w->fd = sv[0];
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+	epoll_ctl(p->epoll_fd, EPOLL_CTL_ADD, w->fd, &ev);
 	/* The INIT frame goes first, before any task can be sent.  If the
 	 * worker died at once, the poll loop finds its socket closed. */
 	if (p->init_frame)
@@ -288,12 +306,16 @@ static void reap_worker(struct process_pool *p, struct worker *w, bool kill_it)
 	pid_t pid = w->pid;
 
 	if (kill_it)
-		kill(pid, SIGKILL);     /* also unblocks a writer stuck in send */
+		kill(pid, SIGKILL);     /* also unblocks a writer stuck in send
+					 * and a borrower waiting on the socket */
+	pthread_mutex_lock(&w->read_lock);
+	epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
 	pthread_mutex_lock(&w->send_lock);
 	close(w->fd);
 	w->fd = -1;
 	pthread_mutex_unlock(&w->send_lock);
 	cf__frame_reader_clear(&w->reader);
+	pthread_mutex_unlock(&w->read_lock);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	pthread_mutex_lock(&p->lock);
@@ -314,8 +336,10 @@ static void break_pool(struct process_pool *p)
 	for (int i = 0; i < p->max_workers; i++) {
 		struct worker *w = &p->workers[i];
 		w->ready = false;
-		for (int k = 0; k < w->ntasks; k++)
+		for (int k = 0; k < w->ntasks; k++) {
 			running[nrunning++] = w->tasks[k];
+			atomic_store(&w->tasks[k]->backend_data, NULL);
+		}
 		w->ntasks = 0;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -402,14 +426,12 @@ static void fill_task(struct cf_task *t, const struct cf_wire_header *h, unsigne
 }
 
 /* A worker finished a task: refill its pipeline from the queue at once,
- * or retire it after max_tasks_per_child, then complete the future. */
-static void on_result(struct process_pool *p, struct worker *w, cf_future *done,
-		      const struct cf_wire_header *h, unsigned char *payload)
+ * or retire it after max_tasks_per_child. */
+static void settle_worker(struct process_pool *p, struct worker *w)
 {
 	cf_future *next[WORKER_DEPTH];
 	uint64_t next_ids[WORKER_DEPTH];
 	int nnext = 0;
-	struct cf_task t;
 
 	pthread_mutex_lock(&p->lock);
 	w->tasks_done++;
@@ -436,62 +458,119 @@ static void on_result(struct process_pool *p, struct worker *w, cf_future *done,
 		send_task(p, w, next[i], next_ids[i]);
 	if (retire)
 		send_frame(w, CF_WIRE_EXIT, 0, NULL, 0, NULL, 0);
+	atomic_fetch_add(&p->tasks_completed, 1);
+}
+
+/* Completes a future from its frame; touches nothing of the pool, so a
+ * borrower may do it after letting go of the pool. */
+static void complete(cf_future *done, const struct cf_wire_header *h, unsigned char *payload)
+{
+	struct cf_task t;
 
 	fill_task(&t, h, payload);
 	cf__future_finish(done, &t);
 	cf__task_clear(&t);
 	cf__future_unref(done);
-	atomic_fetch_add(&p->tasks_completed, 1);
+}
+
+/* One frame read from a worker, and what it means. */
+enum frame_outcome {
+	FRAME_RESULT,           /* in.done finished with in.h / in.payload */
+	FRAME_AGAIN,            /* nothing whole yet */
+	FRAME_RETIRED,          /* EOF of a worker that retired: reap it */
+	FRAME_BAD,              /* died, spoke nonsense, or its init failed */
+};
+
+struct frame_in {
+	cf_future *done;
+	struct cf_wire_header h;
+	unsigned char *payload;
+};
+
+/* Reads what w sent, without waiting, up to one frame.  read_lock held. */
+static enum frame_outcome read_frame_locked(struct process_pool *p, struct worker *w,
+					    struct frame_in *in)
+{
+	enum cf_wire_error wire_error;
+	enum cf_frame_status st;
+
+	if (w->fd < 0)
+		return FRAME_BAD;
+	st = cf__frame_read_some(w->fd, &w->reader, &in->h, &in->payload, &wire_error);
+	if (st == CF_FRAME_AGAIN) {
+		w->partial_since = cf__now();
+		return FRAME_AGAIN;
+	}
+	in->done = NULL;
+	pthread_mutex_lock(&p->lock);
+	if (st == CF_FRAME_OK && (in->h.type == CF_WIRE_RESULT || in->h.type == CF_WIRE_ERROR))
+		in->done = unassign_locked(w, in->h.id);
+	bool retired = w->retiring && !w->ntasks;
+	pthread_mutex_unlock(&p->lock);
+	if (in->done)
+		return FRAME_RESULT;
+	if (st == CF_FRAME_OK)
+		free(in->payload);
+	return st == CF_FRAME_EOF && retired ? FRAME_RETIRED : FRAME_BAD;
 }
 
 /* Handles what a worker sent, frame by frame, without ever waiting for
- * the rest of a frame.  Returns -1 if the pool must break. */
+ * the rest of a frame.  A worker a caller has borrowed is left to it.
+ * The frame is handled after read_lock is let go: completing a future
+ * runs its callbacks, which may wait on another future of this worker.
+ * Returns -1 if the pool must break. */
 static int on_worker_readable(struct process_pool *p, struct worker *w)
 {
 	for (;;) {
-		struct cf_wire_header h;
-		unsigned char *payload;
-		enum cf_wire_error wire_error;
-		enum cf_frame_status st = cf__frame_read_some(w->fd, &w->reader, &h, &payload,
-							      &wire_error);
-		if (st == CF_FRAME_AGAIN) {
-			w->partial_since = cf__now();
+		struct frame_in in;
+
+		if (pthread_mutex_trylock(&w->read_lock) != 0)
+			return 0;
+		if (atomic_load(&w->lent)) {
+			pthread_mutex_unlock(&w->read_lock);
 			return 0;
 		}
-
-		cf_future *done = NULL;
-		pthread_mutex_lock(&p->lock);
-		if (st == CF_FRAME_OK && (h.type == CF_WIRE_RESULT || h.type == CF_WIRE_ERROR))
-			done = unassign_locked(w, h.id);
-		bool retired = w->retiring && !w->ntasks;
-		pthread_mutex_unlock(&p->lock);
-
-		if (st == CF_FRAME_EOF && retired) {
+		enum frame_outcome o = read_frame_locked(p, w, &in);
+		pthread_mutex_unlock(&w->read_lock);
+		switch (o) {
+		case FRAME_AGAIN:
+			return 0;
+		case FRAME_RETIRED:
 			reap_worker(p, w, false);  /* it left after max_tasks_per_child */
 			return 0;
+		case FRAME_BAD:
+			return -1;
+		case FRAME_RESULT:
+			settle_worker(p, w);
+			complete(in.done, &in.h, in.payload);
+			break;
 		}
-		if (!done) {
-			free(payload);
-			return -1;  /* died, spoke nonsense, or its initializer failed */
-		}
-		on_result(p, w, done, &h, payload);
 	}
 }
 
-static bool mid_frame(const struct worker *w)
+/* When w's unfinished frame began stalling, or -1.  A borrowed worker is
+ * its borrower's to watch. */
+static double stalling_since(struct worker *w)
 {
-	return w->pid && (w->reader.in_payload || w->reader.have > 0);
+	double since = -1;
+
+	if (!w->pid || pthread_mutex_trylock(&w->read_lock) != 0)
+		return -1;
+	if (!atomic_load(&w->lent) && (w->reader.in_payload || w->reader.have > 0))
+		since = w->partial_since;
+	pthread_mutex_unlock(&w->read_lock);
+	return since;
 }
 
-/* How long poll may wait before a stalled frame must be noticed. */
+/* How long the manager may wait before a stalled frame must be noticed. */
 static int stall_timeout_ms(struct process_pool *p)
 {
 	double now = cf__now(), first = -1;
 
 	for (int i = 0; i < p->max_workers; i++) {
-		double due = p->workers[i].partial_since + FRAME_STALL_S;
-		if (mid_frame(&p->workers[i]) && (first < 0 || due < first))
-			first = due;
+		double since = stalling_since(&p->workers[i]);
+		if (since >= 0 && (first < 0 || since + FRAME_STALL_S < first))
+			first = since + FRAME_STALL_S;
 	}
 	if (first < 0)
 		return -1;
@@ -502,39 +581,34 @@ static bool stalled(struct process_pool *p)
 {
 	double now = cf__now();
 
-	for (int i = 0; i < p->max_workers; i++)
-		if (mid_frame(&p->workers[i]) &&
-		    now - p->workers[i].partial_since >= FRAME_STALL_S)
+	for (int i = 0; i < p->max_workers; i++) {
+		double since = stalling_since(&p->workers[i]);
+		if (since >= 0 && now - since >= FRAME_STALL_S)
 			return true;
+	}
 	return false;
 }
 
 /* Waits for events; returns -1 if the pool must break. */
 static int wait_and_handle(struct process_pool *p)
 {
-	struct pollfd fds[1 + p->max_workers];
-	struct worker *owner[1 + p->max_workers];
-	int n = 0;
+	struct epoll_event events[1 + p->max_workers];
+	int n = epoll_wait(p->epoll_fd, events, 1 + p->max_workers, stall_timeout_ms(p));
 
-	fds[n++] = (struct pollfd){ .fd = p->wake_fd, .events = POLLIN };
-	for (int i = 0; i < p->max_workers; i++) {
-		if (!p->workers[i].pid)         /* only the manager changes pid */
-			continue;
-		owner[n] = &p->workers[i];
-		fds[n++] = (struct pollfd){ .fd = p->workers[i].fd, .events = POLLIN };
-	}
-	if (poll(fds, (nfds_t)n, stall_timeout_ms(p)) < 0)
+	if (n < 0)
 		return errno == EINTR ? 0 : -1;
-	if (stalled(p))
+	if (stalled(p) || atomic_load(&p->must_break))
 		return -1;
-	if (fds[0].revents) {
-		uint64_t count;
-		if (read(p->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+	for (int i = 0; i < n; i++) {
+		struct worker *w = events[i].data.ptr;
+		if (!w) {
+			uint64_t count;
+			if (read(p->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+				return -1;
+		} else if (on_worker_readable(p, w) != 0) {
 			return -1;
+		}
 	}
-	for (int i = 1; i < n; i++)
-		if (fds[i].revents && on_worker_readable(p, owner[i]) != 0)
-			return -1;
 	return 0;
 }
 
@@ -583,6 +657,141 @@ static void *manager_main(void *arg)
 	return NULL;
 }
 
+/* ---- callers that read their own result ---- */
+
+/* A caller waiting for a task it submitted would otherwise sleep until the
+ * manager, itself woken by the worker's answer, wakes it: three wake-ups
+ * per round trip where a pipe between two processes has two.  So the
+ * caller borrows the worker: it takes the socket out of the manager's
+ * epoll set, waits on it itself, reads the frame, hands the socket back
+ * and completes the future.  Only a task that went to an idle worker on
+ * its own is waited for this way; a map's tasks come back in a stream,
+ * which the manager serves better.
+ *
+ * The pool stays alive while a borrower is inside it (borrowers > 0):
+ * destroy waits for them. */
+
+/* Joins the pool's borrowers if f is still running on a worker; the
+ * worker it runs on, or NULL.  Under f's lock f cannot finish, and an
+ * unfinished, assigned future means the pool is not destroyed yet. */
+static struct worker *join_borrowers(cf_future *f)
+{
+	struct worker *w;
+
+	pthread_mutex_lock(&f->lock);
+	w = atomic_load(&f->finished) ? NULL : atomic_load(&f->backend_data);
+	if (w)
+		atomic_fetch_add(&w->pool->borrowers, 1);
+	pthread_mutex_unlock(&f->lock);
+	return w;
+}
+
+static void leave_borrowers(struct process_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (atomic_fetch_sub(&p->borrowers, 1) == 1)
+		pthread_cond_broadcast(&p->borrowers_cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Waits until fd is readable, the deadline passes, or a frame begun on
+ * it has stalled too long.  False on timeout. */
+static bool wait_readable(struct worker *w, double deadline)
+{
+	for (;;) {
+		double until = deadline;
+		if (w->reader.in_payload || w->reader.have > 0) {
+			double stall = w->partial_since + FRAME_STALL_S;
+			if (until < 0 || stall < until)
+				until = stall;
+		}
+		double now = cf__now();
+		if (until >= 0 && now >= until)
+			return false;
+		/* poll takes an int of ms: a far deadline is waited in pieces. */
+		double ms_left = (until - now) * 1000 + 1;
+		int ms = until < 0 ? -1 : ms_left > 1e6 ? 1000000 : (int)ms_left;
+		struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
+		int n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return true;
+		if (n < 0 && errno != EINTR)
+			return true;    /* let the read say what is wrong */
+	}
+}
+
+/* Borrows w to read one frame for a caller waiting on f. */
+static enum frame_outcome borrow_and_read(struct process_pool *p, struct worker *w,
+					  cf_future *f, double deadline, struct frame_in *in)
+{
+	enum frame_outcome o = FRAME_AGAIN;
+	bool mine;
+
+	pthread_mutex_lock(&p->lock);
+	mine = !p->broken && w->pid && !atomic_load(&w->lent) &&
+	       atomic_load(&f->backend_data) == w;
+	if (mine)
+		atomic_store(&w->lent, true);
+	pthread_mutex_unlock(&p->lock);
+	if (!mine)
+		return FRAME_AGAIN;
+
+	/* Waits for a read the manager may be in the middle of; that read
+	 * may have been f's result, so f is asked again. */
+	pthread_mutex_lock(&w->read_lock);
+	if (w->fd >= 0 && atomic_load(&f->backend_data) == w) {
+		epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+		/* Waits first: the answer is rarely there yet, and a read that
+		 * finds nothing is one system call more per task. */
+		while (wait_readable(w, deadline) &&
+		       (o = read_frame_locked(p, w, in)) == FRAME_AGAIN)
+			;
+		/* Back to the manager: a frame still waiting in the socket, or
+		 * its end, wakes it as soon as the socket is in its set again. */
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+		epoll_ctl(p->epoll_fd, EPOLL_CTL_ADD, w->fd, &ev);
+	}
+	bool partial = w->reader.in_payload || w->reader.have > 0;
+	atomic_store(&w->lent, false);
+	pthread_mutex_unlock(&w->read_lock);
+
+	/* The manager reaps and breaks; it must hear of what we saw, and of a
+	 * half-read frame whose stall it now has to time. */
+	if (o == FRAME_BAD)
+		atomic_store(&p->must_break, true);
+	if (o == FRAME_BAD || (o == FRAME_AGAIN && partial))
+		wake_manager(p);
+	return o;
+}
+
+/* cf_future's help_wait for a task sent straight to an idle worker. */
+static void help_wait(cf_future *f, double deadline)
+{
+	struct worker *w;
+
+	while ((w = join_borrowers(f)) != NULL) {
+		struct process_pool *p = w->pool;
+		struct frame_in in;
+		enum frame_outcome o = borrow_and_read(p, w, f, deadline, &in);
+
+		if (o == FRAME_RESULT) {
+			settle_worker(p, w);
+			/* The manager ends a shut-down pool when it sees nothing
+			 * left, which it only looks at when woken. */
+			pthread_mutex_lock(&p->lock);
+			bool shutting_down = p->shutdown;
+			pthread_mutex_unlock(&p->lock);
+			if (shutting_down)
+				wake_manager(p);
+		}
+		leave_borrowers(p);
+		if (o == FRAME_RESULT)
+			complete(in.done, &in.h, in.payload);   /* f, or one ahead of it */
+		else
+			return;         /* timed out, or the manager takes over */
+	}
+}
+
 /* ---- the backend interface ---- */
 
 /* A task goes straight to an idle worker from the submitting thread, one
@@ -602,6 +811,8 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 		st = CF_SHUTDOWN;
 	} else {
 		cf__future_ref(f);      /* the pool's reference */
+		if (!f->from_map)
+			f->help_wait = help_wait;
 		/* Straight to a worker only if it is idle: one with a task
 		 * ahead already is served by the manager as results come. */
 		w = find_taker_locked(p, f);
@@ -671,13 +882,22 @@ static cf_status make_init_frame(struct process_pool *p, const cf_options *opts)
 
 static void pool_free(struct process_pool *p)
 {
+	pthread_mutex_lock(&p->lock);
+	while (atomic_load(&p->borrowers) > 0)
+		pthread_cond_wait(&p->borrowers_cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
 	if (p->wake_fd >= 0)
 		close(p->wake_fd);
+	if (p->epoll_fd >= 0)
+		close(p->epoll_fd);
+	pthread_cond_destroy(&p->borrowers_cond);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->join_lock);
 	free(p->init_frame);
-	for (int i = 0; p->workers && i < p->max_workers; i++)
+	for (int i = 0; p->workers && i < p->max_workers; i++) {
 		pthread_mutex_destroy(&p->workers[i].send_lock);
+		pthread_mutex_destroy(&p->workers[i].read_lock);
+	}
 	free(p->workers);
 	free(p);
 }
@@ -691,18 +911,29 @@ static cf_status pool_create(cf_executor *ex, const cf_options *opts)
 		return CF_NOMEM;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->join_lock, NULL);
+	pthread_cond_init(&p->borrowers_cond, NULL);
 	p->max_workers = opts->max_workers ? opts->max_workers : cf__cpu_count();
 	p->max_tasks_per_child = opts->max_tasks_per_child;
 	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	p->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->wake_fd >= 0 && p->epoll_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+		if (epoll_ctl(p->epoll_fd, EPOLL_CTL_ADD, p->wake_fd, &ev) < 0) {
+			close(p->epoll_fd);
+			p->epoll_fd = -1;
+		}
+	}
 	p->workers = calloc((size_t)p->max_workers, sizeof(*p->workers));
 	for (int i = 0; p->workers && i < p->max_workers; i++) {
 		pthread_mutex_init(&p->workers[i].send_lock, NULL);
+		pthread_mutex_init(&p->workers[i].read_lock, NULL);
 		p->workers[i].fd = -1;
+		p->workers[i].pool = p;
 	}
 	/* readlink, not "/proc/self/exe" itself: under valgrind the latter
 	 * is valgrind, the former is the program. */
 	ssize_t len = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1);
-	if (p->wake_fd < 0 || !p->workers || len <= 0) {
+	if (p->wake_fd < 0 || p->epoll_fd < 0 || !p->workers || len <= 0) {
 		st = p->workers ? CF_SYSTEM : CF_NOMEM;
 		pool_free(p);
 		return st;
