@@ -35,8 +35,8 @@
  *
  * The task must get everything through its argument bytes: a process
  * worker is this program started afresh, which never ran main().  So the
- * base URL travels with every task, and each worker process makes its
- * client the first time it needs one.
+ * base URL and the client's options travel with every task, and each
+ * worker process makes its client the first time it needs one.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -54,6 +54,7 @@
 struct fetch_arg {
 	long id;
 	long work_us;
+	struct pl_folder_client_options client_opts;
 	char base_url[512];
 };
 
@@ -63,11 +64,11 @@ struct fetch_arg {
 static pthread_mutex_t client_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pl_folder_client *client;
 
-static struct pl_folder_client *worker_client(const char *base_url)
+static struct pl_folder_client *worker_client(const struct fetch_arg *arg)
 {
 	pthread_mutex_lock(&client_lock);
 	if (!client)
-		client = pl_folder_client_new(base_url, NULL);
+		client = pl_folder_client_new(arg->base_url, &arg->client_opts);
 	pthread_mutex_unlock(&client_lock);
 	return client;
 }
@@ -76,7 +77,7 @@ static struct pl_folder_client *worker_client(const char *base_url)
 static int fetch_folder_name(cf_task *t)
 {
 	const struct fetch_arg *arg = cf_task_arg(t, NULL);
-	struct pl_folder_client *c = worker_client(arg->base_url);
+	struct pl_folder_client *c = worker_client(arg);
 	struct pl_folder_answer a;
 
 	if (!c)
@@ -156,7 +157,8 @@ int main(int argc, char **argv)
 		long k = pl_id_map_get(&cache, f.ids[i]);
 
 		if (k < 0) {
-			struct fetch_arg arg = { .id = f.ids[i], .work_us = f.work_us };
+			struct fetch_arg arg = { .id = f.ids[i], .work_us = f.work_us,
+						 .client_opts = f.client_opts };
 
 			k = n_slots++;
 			pl_id_map_put(&cache, f.ids[i], k);

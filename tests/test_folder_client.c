@@ -502,6 +502,214 @@ Test(folder_client, server_down_is_a_clear_error, .timeout = 30)
 	close(fd);
 }
 
+/* --- the body parser, on its own ------------------------------------------ */
+
+struct body_case {
+	const char *body;
+	size_t len;             /* 0: strlen(body) */
+	enum pl_folder_status want;
+	const char *name;       /* when want is PL_FOLDER_OK */
+};
+
+#define BODY(s) s, sizeof(s) - 1
+
+Test(folder_client, parse_body_edge_cases, .timeout = 10)
+{
+	static const struct body_case cases[] = {
+		{ FOLDER_7, 0, PL_FOLDER_OK, "Seven" },
+		{ FOLDER_7 " \r\n\t", 0, PL_FOLDER_OK, "Seven" },
+		{ "{\"displayName\":\"A \\u00e9 \\ud83d\\ude00\",\"name\":\"folders/7\"}", 0,
+		  PL_FOLDER_OK, "A \xc3\xa9 \xf0\x9f\x98\x80" },
+		{ "", 0, PL_FOLDER_MALFORMED, NULL },
+		{ "   ", 0, PL_FOLDER_MALFORMED, NULL },
+		{ "{", 0, PL_FOLDER_MALFORMED, NULL },
+		{ "null", 0, PL_FOLDER_MALFORMED, NULL },
+		{ "[\"folders/7\"]", 0, PL_FOLDER_MALFORMED, NULL },
+		{ "\"folders/7\"", 0, PL_FOLDER_MALFORMED, NULL },
+		/* A NUL after the JSON is not white space. */
+		{ BODY(FOLDER_7 "\0"), PL_FOLDER_MALFORMED, NULL },
+		{ BODY(FOLDER_7 "\0{}"), PL_FOLDER_MALFORMED, NULL },
+		{ FOLDER_7 FOLDER_7, 0, PL_FOLDER_MALFORMED, NULL },
+		/* The name, exactly: no prefix, suffix or NUL tail. */
+		{ "{\"name\":\"folders/70\",\"displayName\":\"x\"}", 0, PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\\u0000\",\"displayName\":\"x\"}", 0,
+		  PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"Folders/7\",\"displayName\":\"x\"}", 0, PL_FOLDER_MALFORMED, NULL },
+		/* The display name: a non-empty printable UTF-8 string. */
+		{ "{\"name\":\"folders/7\",\"displayName\":\"\"}", 0, PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":\"a\\u0000b\"}", 0,
+		  PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":\"two\\nlines\"}", 0,
+		  PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":\"\xff\xfe\"}", 0,
+		  PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":\"\xc0\xaf\"}", 0,  /* overlong '/' */
+		  PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":\"\xed\xa0\x80\"}", 0,  /* a surrogate */
+		  PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":\"\xc2\x85\"}", 0,  /* C1 control */
+		  PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":\"\xf4\x90\x80\x80\"}", 0,
+		  PL_FOLDER_MALFORMED, NULL },                                  /* past U+10FFFF */
+		{ "{\"name\":\"folders/7\",\"displayName\":\"ab\xe2\x82\"}", 0,  /* cut short */
+		  PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":[\"x\"]}", 0, PL_FOLDER_MALFORMED, NULL },
+		{ "{\"name\":\"folders/7\",\"displayName\":{}}", 0, PL_FOLDER_MALFORMED, NULL },
+		/* Deep nesting: refused by json-c's depth limit, not a crash. */
+		{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 0,
+		  PL_FOLDER_MALFORMED, NULL },
+	};
+	char name[16];
+	struct pl_folder_error e;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct body_case *c = &cases[i];
+		size_t len = c->len ? c->len : strlen(c->body);
+		enum pl_folder_status st;
+
+		memset(name, 'x', sizeof(name));
+		st = pl_folder_parse_body(c->body, len, 7, name, sizeof(name), &e);
+		cr_expect_eq(st, c->want, "case %zu (%.40s): %s, %s", i, c->body,
+			     pl_folder_strstatus(st), e.message);
+		cr_expect_eq(e.status, st);
+		if (c->want == PL_FOLDER_OK) {
+			cr_expect_str_eq(name, c->name, "case %zu", i);
+			cr_expect_str_eq(e.message, "");
+		} else {
+			cr_expect_eq(name[0], '\0', "case %zu: a name came out", i);
+			cr_expect(strstr(e.message, "folder 7: malformed answer"), "case %zu: %s",
+				  i, e.message);
+		}
+	}
+	/* Too small a buffer is the caller's error, not the server's. */
+	cr_expect_eq(pl_folder_parse_body(FOLDER_7, strlen(FOLDER_7), 7, name, 5, &e),
+		     PL_FOLDER_INVALID);
+	cr_expect(strstr(e.message, "does not fit"), "%s", e.message);
+	cr_expect_eq(pl_folder_parse_body(FOLDER_7, strlen(FOLDER_7), 7, name, 6, NULL),
+		     PL_FOLDER_OK);
+	cr_expect_eq(pl_folder_parse_body(FOLDER_7, strlen(FOLDER_7), 7, NULL, 6, &e),
+		     PL_FOLDER_INVALID);
+	cr_expect_eq(pl_folder_parse_body(NULL, 0, 7, name, sizeof(name), &e),
+		     PL_FOLDER_MALFORMED);
+}
+
+/* A server's error text reaches a program's one-line report: it must
+ * stay one line and short, whatever the server put in it. */
+Test(folder_client, hostile_error_text_stays_one_line, .timeout = 30)
+{
+	char big[8192], body[9000], buf[10000];
+	struct canned k;
+	struct pl_folder_client *c;
+	struct pl_folder_error e;
+	char name[64];
+
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(body, sizeof(body), "{\"error\":{\"status\":\"EVIL\\r\\nX-Injected: 1\","
+		 "\"message\":\"line one\\nline two\\u0007%s\"}}", big);
+	const char *replies[2] = { reply(buf, sizeof(buf), "400 Bad Request", "", body), NULL };
+
+	canned_start(&k, replies);
+	c = canned_client(&k, &quick);
+	cr_expect_eq(pl_folder_get(c, 7, name, sizeof(name), &e), PL_FOLDER_PERMANENT);
+	cr_expect(!strchr(e.message, '\n') && !strchr(e.message, '\r') && !strchr(e.message, '\a'),
+		  "%s", e.message);
+	cr_expect(strstr(e.message, "HTTP 400 EVIL??X-Injected: 1: line one?line two?AAA"),
+		  "%s", e.message);
+	cr_expect_lt(strlen(e.message), 256);
+	pl_folder_client_free(c);
+	canned_stop(&k);
+}
+
+/* --- the circuit breaker --------------------------------------------------- */
+
+/* Three calls to a port that refuses: each sends its requests; then the
+ * breaker is open and calls fail at once, without a request, saying why;
+ * once the port answers and the cool-down is over, one call probes, gets
+ * an answer, and the breaker closes. */
+Test(folder_client, breaker_opens_and_closes, .timeout = 30)
+{
+	struct pl_folder_client_options o = quick;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	char buf[512], url[64], name[64];
+	const char *replies[2] = { reply(buf, sizeof(buf), "200 OK", "", FOLDER_7), NULL };
+	struct pl_folder_counters n;
+	struct pl_folder_client *c;
+	struct pl_folder_error e;
+	struct canned k;
+
+	o.max_attempts = 2;
+	o.breaker_after = 3;
+	o.breaker_cooldown_ms = 200;
+	/* Bound but not listening: refused, and ours to open later. */
+	k.fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(k.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(k.fd, (struct sockaddr *)&a, &len);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
+	c = pl_folder_client_new(url, &o);
+	cr_assert(c);
+
+	for (int i = 0; i < 3; i++) {
+		cr_expect_eq(pl_folder_get(c, 7, name, sizeof(name), &e), PL_FOLDER_TRANSPORT);
+		cr_expect_eq(e.attempts, 2, "call %d: %d attempts", i, e.attempts);
+	}
+	cr_expect_eq(pl_folder_get(c, 8, name, sizeof(name), &e), PL_FOLDER_TRANSPORT);
+	cr_expect_eq(e.attempts, 0, "the open breaker let a request through");
+	cr_expect(strstr(e.message, "folder 8: not sent") && strstr(e.message, "circuit breaker") &&
+		  strstr(e.message, "folder 7: "), "%s", e.message);
+	pl_folder_client_counters(c, &n);
+	cr_expect_eq(n.fast_failed, 1);
+	cr_expect_eq(n.requests, 6);
+	cr_expect_eq(n.transport, 4);
+
+	/* The server comes back; after the cool-down a probe gets through. */
+	cr_assert_eq(listen(k.fd, 16), 0);
+	k.replies = replies;
+	k.served = 0;
+	pthread_create(&k.thread, NULL, canned_loop, &k);
+	double deadline = now() + 5;
+	enum pl_folder_status st;
+
+	while ((st = pl_folder_get(c, 7, name, sizeof(name), &e)) != PL_FOLDER_OK &&
+	       now() < deadline) {
+		cr_expect_eq(e.attempts, 0, "%s", e.message);
+		usleep(20000);
+	}
+	cr_expect_eq(st, PL_FOLDER_OK, "%s", e.message);
+	cr_expect_eq(pl_folder_get(c, 7, name, sizeof(name), &e), PL_FOLDER_OK, "%s", e.message);
+	cr_expect_eq(e.attempts, 1);
+	pl_folder_client_free(c);
+	canned_stop(&k);
+}
+
+Test(folder_client, breaker_can_be_turned_off, .timeout = 30)
+{
+	struct pl_folder_client_options o = quick;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	struct pl_folder_client *c;
+	struct pl_folder_error e;
+	char url[64], name[64];
+	int fd;
+
+	o.max_attempts = 1;
+	o.breaker_after = -1;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
+	c = pl_folder_client_new(url, &o);
+	for (int i = 0; i < 10; i++) {
+		cr_expect_eq(pl_folder_get(c, 7, name, sizeof(name), &e), PL_FOLDER_TRANSPORT);
+		cr_expect_eq(e.attempts, 1, "call %d was not sent: %s", i, e.message);
+	}
+	pl_folder_client_free(c);
+	close(fd);
+}
+
 /* --- threads and processes ------------------------------------------------ */
 
 #define THREADS 32

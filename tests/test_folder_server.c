@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,6 +180,10 @@ Test(folder_server, help_and_bad_options, .timeout = 30)
 		{ "--port", "70000" }, { "--bogus" }, { "--burst", "3" }, { "stray" },
 		{ "--seed", "-1" }, { "--not-found-ids", "12,x" }, { "--conn-timeout", "0" },
 		{ "--latency-ms" }, { "--jitter-ms", "1e400" }, { "--max-connections", "0" },
+		{ "--fault", "bogus:0.5" }, { "--fault", "reset:2" }, { "--fault", "slow:x" },
+		{ "--fault", "" }, { "--slow-ms", "-1" }, { "--huge-header-bytes", "10" },
+		{ "--bind", "localhost" }, { "--bind", "0.0.0.0" }, { "--bind", "::" },
+		{ "--bind", "10.1.2.3" }, { "--bind", "127.0.0.1:80" }, { "--allow-remote", "x" },
 	};
 	struct run_result r;
 
@@ -185,6 +191,8 @@ Test(folder_server, help_and_bad_options, .timeout = 30)
 	cr_expect_eq(r.status, 0);
 	cr_expect(strstr(r.out, "--error-rate") && strstr(r.out, "404") && strstr(r.out, "403"),
 		  "--help must name the faults: %s", r.out);
+	cr_expect(strstr(r.out, "--fault KIND") && strstr(r.out, "huge-header") &&
+		  strstr(r.out, "--bind") && strstr(r.out, "--allow-remote"), "%s", r.out);
 	run_result_free(&r);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -244,6 +252,138 @@ Test(folder_server, binds_loopback_only, .timeout = 30)
 	}
 	fclose(f);
 	cr_expect(loopback && !other, "port %d: loopback %d, other %d", s.port, loopback, other);
+	stop(&s);
+}
+
+/* Where it listens is what the command line says, and only loopback
+ * unless --allow-remote says otherwise. */
+Test(folder_server, bind_refuses_remote_addresses, .timeout = 30)
+{
+	static const char *const remote[] = { "0.0.0.0", "::", "192.0.2.1", "2001:db8::1" };
+	struct run_result r;
+
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+		cr_assert_eq(run_program(&r, 10, built(SERVER), "--bind", remote[i], NULL), 0);
+		cr_expect_eq(r.status, 2, "--bind %s: status %d", remote[i], r.status);
+		cr_expect(strstr(r.err, "not a loopback address") && strstr(r.err, "--allow-remote"),
+			  "--bind %s: %s", remote[i], r.err);
+		cr_expect_str_eq(r.out, "");
+		run_result_free(&r);
+	}
+	/* Told explicitly, it would listen there: here on an address this
+	 * machine does not have, so that nothing is really exposed; the bind
+	 * fails, with a clear message and status 1. */
+	cr_assert_eq(run_program(&r, 10, built(SERVER), "--bind", "192.0.2.1", "--allow-remote",
+				 NULL), 0);
+	cr_expect_eq(r.status, 1, "status %d: %s", r.status, r.err);
+	cr_expect(strstr(r.err, "warning: --allow-remote") &&
+		  strstr(r.err, "cannot listen on 192.0.2.1"), "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(folder_server, bind_other_loopback_addresses, .timeout = 30)
+{
+	const char *const v4[] = { "--bind", "127.0.0.2", NULL };
+	const char *const v6[] = { "--bind", "::1", NULL };
+	struct pl_server s;
+	struct reply rp;
+	char url[128];
+	CURL *h;
+
+	start(&s, v4);
+	h = curl_easy_init();
+	snprintf(url, sizeof(url), "http://127.0.0.2:%d/v3/folders/1", s.port);
+	request_on(h, "GET", url, &rp);
+	cr_expect_eq(rp.code, 200, "%s: %ld", url, rp.code);
+	curl_easy_cleanup(h);
+	stop(&s);
+
+	/* IPv6 may be off in a container: then the server says so and
+	 * exits 1, and there is nothing more to check. */
+	if (pl_folder_server_start(built(SERVER), v6, &s) != 0) {
+		cr_log_warn("no IPv6 loopback here: %s", s.error);
+		return;
+	}
+	h = curl_easy_init();
+	snprintf(url, sizeof(url), "http://[::1]:%d/v3/folders/1", s.port);
+	request_on(h, "GET", url, &rp);
+	cr_expect_eq(rp.code, 200, "%s: %ld", url, rp.code);
+	curl_easy_cleanup(h);
+	stop(&s);
+}
+
+/* --port-file is replaced by rename, never written through: a symlink
+ * planted at its name stays pointing at an untouched file. */
+Test(folder_server, port_file_is_replaced_not_followed, .timeout = 30)
+{
+	char dir[] = "/tmp/parlab-portfile-XXXXXX", victim[128], link[128], buf[64] = "";
+	struct run_result r;
+	struct stat st;
+	FILE *f;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(link, sizeof(link), "%s/port", dir);
+	f = fopen(victim, "w");
+	fputs("precious\n", f);
+	fclose(f);
+	cr_assert_eq(symlink(victim, link), 0);
+
+	/* It runs until stopped: the bound ends it once the file is there. */
+	cr_assert_eq(run_program(&r, 1.0, built(SERVER), "--port-file", link, NULL), 0);
+	run_result_free(&r);
+	f = fopen(victim, "r");
+	cr_assert(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_expect_str_eq(buf, "precious\n", "the symlink's target was written");
+	cr_assert_eq(lstat(link, &st), 0);
+	cr_expect(S_ISREG(st.st_mode), "--port-file is not a regular file now");
+	f = fopen(link, "r");
+	cr_assert(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_expect(atoi(buf) > 0, "port file: %s", buf);
+	unlink(link);
+	unlink(victim);
+	/* Nothing else left behind: no temporary file. */
+	cr_expect_eq(rmdir(dir), 0, "%s is not empty", dir);
+
+	cr_assert_eq(run_program(&r, 10, built(SERVER), "--port-file", "/nonexistent/dir/port",
+				 NULL), 0);
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.err, "cannot write --port-file /nonexistent/dir/port"), "%s", r.err);
+	run_result_free(&r);
+}
+
+/* The server opens no file: besides the standard three (inherited: its
+ * stderr is the caller's, a log file maybe), its descriptors while it
+ * serves are sockets, pipes and event descriptors. */
+Test(folder_server, holds_no_file_open, .timeout = 30)
+{
+	char dir[64], path[512], target[512];
+	struct pl_server s;
+	struct dirent *d;
+	DIR *fds;
+
+	start(&s, NULL);
+	cr_expect_eq(get(&s, "/v3/folders/1"), 200);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)s.pid);
+	fds = opendir(dir);
+	cr_assert(fds);
+	while ((d = readdir(fds))) {
+		ssize_t n;
+
+		if (d->d_name[0] == '.' || atoi(d->d_name) <= 2)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		cr_expect(!strncmp(target, "socket:", 7) || !strncmp(target, "pipe:", 5) ||
+			  !strncmp(target, "anon_inode:", 11) || !strcmp(target, "/dev/null") ||
+			  !strncmp(target, "/dev/pts/", 9), "fd %s: %s", d->d_name, target);
+	}
+	closedir(fds);
 	stop(&s);
 }
 

@@ -510,6 +510,8 @@ Test(folders_models, bad_options_exit_2, .timeout = 60)
 		"--dup-percent", "101", NULL, "--bad-percent", "-1", NULL,
 		"--burst", "0", NULL, "-j", "0", NULL, "-n", "-3", NULL,
 		"--bogus", NULL, "--ids", "/dev/null", "-n", "1", NULL,
+		"--timeout-ms", "0", NULL, "--timeout-ms", "x", NULL,
+		"--attempts", "0", NULL, "--attempts", "101", NULL,
 		NULL,
 	};
 	static const char *const bad_executor[] = { "--executor", "fork", NULL, NULL };

@@ -23,6 +23,9 @@
 
 /* A folder is ~250 bytes; anything past this is not a folder. */
 #define MAX_BODY (1 << 20)
+/* Our server sends ~150 bytes of headers; real APIs a few KiB.  libcurl
+ * itself would take up to 300 KiB before it gives up. */
+#define MAX_HEADERS (64 << 10)
 
 /* --- process-wide set-up ------------------------------------------------ */
 
@@ -70,6 +73,9 @@ struct slot {
 	char *body;
 	size_t len, cap;
 	bool too_big;
+	size_t header_bytes;            /* of this attempt's answer */
+	bool in_headers;                /* status line seen, blank line not yet */
+	bool headers_too_big;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -80,7 +86,12 @@ struct pl_folder_client {
 	pthread_key_t key;              /* this thread's slot */
 	struct slot *slots;
 	atomic_long calls, ok, permanent, exhausted, transport, malformed, invalid;
-	atomic_long requests, retries;
+	atomic_long requests, retries, fast_failed;
+	/* The circuit breaker: calls in a row that got no HTTP answer, and
+	 * until when (CLOCK_MONOTONIC ns) calls fail without a request. */
+	atomic_int failing;
+	atomic_llong open_until_ns;
+	char last_failure[160];         /* under slots_lock: what the last one said */
 };
 
 static void unlink_slot(struct slot *s)
@@ -149,6 +160,26 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 	return len;
 }
 
+/* Counts the answer's header bytes: a server that sends more than any
+ * folder needs is cut off here, with a clear error, instead of being
+ * read up to libcurl's own limit. */
+static size_t on_header(char *data, size_t size, size_t n, void *p)
+{
+	struct slot *s = p;
+	size_t len = size * n;
+
+	if (len >= 5 && !memcmp(data, "HTTP/", 5))
+		s->in_headers = true;           /* a status line: a new header block */
+	else if (len <= 2 && (len == 0 || data[0] == '\r' || data[0] == '\n'))
+		s->in_headers = false;          /* the blank line that ends it */
+	s->header_bytes += len;
+	if (s->header_bytes > MAX_HEADERS) {
+		s->headers_too_big = true;
+		return 0;       /* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	return len;
+}
+
 static struct slot *new_slot(struct pl_folder_client *c)
 {
 	struct slot *s = calloc(1, sizeof(*s));
@@ -174,6 +205,8 @@ static struct slot *new_slot(struct pl_folder_client *c)
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "parlab-folder-client/1");
@@ -234,6 +267,9 @@ struct pl_folder_client *pl_folder_client_new(const char *base_url,
 	c->opt.backoff_base_ms = or_default(c->opt.backoff_base_ms, 50);
 	c->opt.backoff_max_ms = or_default(c->opt.backoff_max_ms, 2000);
 	c->opt.retry_after_max_ms = or_default(c->opt.retry_after_max_ms, 30000);
+	if (c->opt.breaker_after == 0)
+		c->opt.breaker_after = 3;
+	c->opt.breaker_cooldown_ms = or_default(c->opt.breaker_cooldown_ms, 1000);
 
 	c->base = strdup(base_url);
 	c->headers = curl_slist_append(NULL, "Accept: application/json");
@@ -284,6 +320,7 @@ void pl_folder_client_counters(const struct pl_folder_client *c,
 	out->invalid = atomic_load(&c->invalid);
 	out->requests = atomic_load(&c->requests);
 	out->retries = atomic_load(&c->retries);
+	out->fast_failed = atomic_load(&c->fast_failed);
 }
 
 const char *pl_folder_strstatus(enum pl_folder_status s)
@@ -311,6 +348,8 @@ struct attempt {
 static void say(struct pl_folder_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The message is one line of plain text whatever the server sent: its
+ * words end up in a program's one-line-per-failure report. */
 static void say(struct pl_folder_error *e, const char *fmt, ...)
 {
 	va_list ap;
@@ -318,71 +357,147 @@ static void say(struct pl_folder_error *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
+	for (char *p = e->message; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
-/* Parses the whole body as one JSON value; NULL if it is not. */
-static struct json_object *parse_body(const struct slot *s)
+/* Parses all of body[0..len) as one JSON value; NULL if it is not.
+ * Trailing white space is allowed, anything else after the value (a NUL
+ * byte included) is not. */
+static struct json_object *parse_json(const char *body, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new();
+	struct json_tokener *tok;
 	struct json_object *o;
 	size_t end;
 
-	if (!tok || !s->body)
-		goto fail;
-	o = json_tokener_parse_ex(tok, s->body, (int)s->len);
+	if (!body || len == 0 || len > MAX_BODY)
+		return NULL;
+	tok = json_tokener_new();
+	if (!tok)
+		return NULL;
+	o = json_tokener_parse_ex(tok, body, (int)len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success)
-		goto fail_obj;
+		goto fail;
 	end = json_tokener_get_parse_end(tok);
-	while (end < s->len && strchr(" \t\r\n", s->body[end]))
+	while (end < len && (body[end] == ' ' || body[end] == '\t' ||
+			     body[end] == '\r' || body[end] == '\n'))
 		end++;
-	if (end != s->len)
-		goto fail_obj;
+	if (end != len)
+		goto fail;
 	json_tokener_free(tok);
 	return o;
-fail_obj:
-	json_object_put(o);
 fail:
+	json_object_put(o);
 	json_tokener_free(tok);
 	return NULL;
 }
 
-static const char *get_string(struct json_object *o, const char *key)
+/* o[key] when it is a string: its bytes and length (a JSON string may
+ * hold \u0000, so the length is not strlen's). */
+static bool get_string_len(struct json_object *o, const char *key, const char **str,
+			   size_t *len)
 {
 	struct json_object *v;
 
 	if (!o || !json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+		return false;
+	*str = json_object_get_string(v);
+	*len = (size_t)json_object_get_string_len(v);
+	return true;
 }
 
-/* A 200: the body must be folders/{id} with a displayName. */
-static enum pl_folder_status read_folder(const struct slot *s, long id, char *name,
-					 size_t cap, struct pl_folder_error *e)
+static const char *get_string(struct json_object *o, const char *key)
 {
-	struct json_object *o = parse_body(s);
-	const char *rname = get_string(o, "name");
-	const char *display = get_string(o, "displayName");
-	char want[40];
-	enum pl_folder_status st = PL_FOLDER_OK;
+	const char *str;
+	size_t len;
 
-	snprintf(want, sizeof(want), "folders/%ld", id);
+	return get_string_len(o, key, &str, &len) ? str : NULL;
+}
+
+/* Well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF) without control characters: a name that can be printed on one
+ * line and put back into JSON as it is. */
+static bool printable_utf8(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i], need, cp;
+
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07;
+		else
+			return false;
+		if (n - i <= need)
+			return false;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0x80 && cp < 0xa0))
+			return false;   /* overlong, surrogate, too big, C1 control */
+		i += need + 1;
+	}
+	return true;
+}
+
+enum pl_folder_status pl_folder_parse_body(const char *body, size_t len, long id,
+					   char *name, size_t cap,
+					   struct pl_folder_error *err)
+{
+	struct pl_folder_error local;
+	struct pl_folder_error *e = err ? err : &local;
+	enum pl_folder_status st = PL_FOLDER_MALFORMED;
+	struct json_object *o;
+	const char *rname, *display;
+	size_t rlen, dlen;
+	char want[40];
+	int wlen;
+
+	if (!name || !cap) {
+		say(e, "folder %ld: invalid call (no buffer for the name)", id);
+		return e->status = PL_FOLDER_INVALID;
+	}
+	name[0] = '\0';
+	wlen = snprintf(want, sizeof(want), "folders/%ld", id);
+	o = parse_json(body, len);
 	if (!o) {
 		say(e, "folder %ld: malformed answer: not one JSON value", id);
-		st = PL_FOLDER_MALFORMED;
-	} else if (!rname || strcmp(rname, want) || !display) {
-		say(e, "folder %ld: malformed answer: no \"name\":\"%s\" with a \"displayName\"",
-		    id, want);
-		st = PL_FOLDER_MALFORMED;
-	} else if (strlen(display) >= cap) {
-		say(e, "folder %ld: name of %zu bytes does not fit in %zu", id,
-		    strlen(display), cap);
+	} else if (!json_object_is_type(o, json_type_object) ||
+		   !get_string_len(o, "name", &rname, &rlen) || rlen != (size_t)wlen ||
+		   memcmp(rname, want, rlen) != 0 ||
+		   !get_string_len(o, "displayName", &display, &dlen)) {
+		say(e, "folder %ld: malformed answer: no \"name\":\"%s\" with a "
+		    "\"displayName\" string", id, want);
+	} else if (dlen == 0 || !printable_utf8((const unsigned char *)display, dlen)) {
+		say(e, "folder %ld: malformed answer: the displayName is empty, not UTF-8, "
+		    "or holds control characters", id);
+	} else if (dlen >= cap) {
+		say(e, "folder %ld: name of %zu bytes does not fit in %zu", id, dlen, cap);
 		st = PL_FOLDER_INVALID;
 	} else {
-		memcpy(name, display, strlen(display) + 1);
+		memcpy(name, display, dlen);
+		name[dlen] = '\0';
+		e->message[0] = '\0';
+		st = PL_FOLDER_OK;
 	}
 	json_object_put(o);
-	return st;
+	return e->status = st;
 }
 
 /* The server's own words for an error, if it sent the Google shape
@@ -390,14 +505,15 @@ static enum pl_folder_status read_folder(const struct slot *s, long id, char *na
 static void describe_http_error(const struct slot *s, long id, int code,
 				struct pl_folder_error *e)
 {
-	struct json_object *o = parse_body(s), *inner = NULL;
+	struct json_object *o = parse_json(s->body, s->len), *inner = NULL;
 	const char *status = NULL, *msg = NULL;
 
 	if (o && json_object_object_get_ex(o, "error", &inner)) {
 		status = get_string(inner, "status");
 		msg = get_string(inner, "message");
 	}
-	say(e, "folder %ld: HTTP %d%s%s%s%s", id, code, status ? " " : "",
+	/* The server's words, but not a page of them. */
+	say(e, "folder %ld: HTTP %d%s%.40s%s%.160s", id, code, status ? " " : "",
 	    status ? status : "", msg ? ": " : "", msg ? msg : "");
 	json_object_put(o);
 }
@@ -419,6 +535,17 @@ static long retry_after_ms(CURL *h)
 	if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &secs) == CURLE_OK && secs > 0)
 		return (long)secs * 1000;
 	return -1;
+}
+
+/* What libcurl returns when one header line is longer than it accepts
+ * (100 KiB): "out of memory" up to 8.5, CURLE_TOO_LARGE since 8.6. */
+static bool line_too_long(CURLcode rc)
+{
+#if LIBCURL_VERSION_NUM >= 0x080600
+	if (rc == CURLE_TOO_LARGE)
+		return true;
+#endif
+	return rc == CURLE_OUT_OF_MEMORY;
 }
 
 static bool transient_transport(CURLcode rc)
@@ -451,6 +578,9 @@ static struct attempt try_once(struct slot *s, const char *url, long id, char *n
 
 	s->len = 0;
 	s->too_big = false;
+	s->header_bytes = 0;
+	s->in_headers = false;
+	s->headers_too_big = false;
 	s->errbuf[0] = '\0';
 	if (s->body)
 		s->body[0] = '\0';
@@ -462,6 +592,17 @@ static struct attempt try_once(struct slot *s, const char *url, long id, char *n
 	if (rc != CURLE_OK && s->too_big) {
 		e->http_status = 0;
 		say(e, "folder %ld: malformed answer: larger than %d bytes", id, MAX_BODY);
+		a.status = PL_FOLDER_MALFORMED;
+		return a;
+	}
+	if (rc != CURLE_OK && (s->headers_too_big || (s->in_headers && line_too_long(rc)))) {
+		e->http_status = 0;
+		if (s->headers_too_big)
+			say(e, "folder %ld: malformed answer: headers larger than %d bytes",
+			    id, MAX_HEADERS);
+		else
+			say(e, "folder %ld: malformed answer: a header line longer than "
+			    "libcurl accepts (libcurl: %s)", id, curl_easy_strerror(rc));
 		a.status = PL_FOLDER_MALFORMED;
 		return a;
 	}
@@ -477,7 +618,7 @@ static struct attempt try_once(struct slot *s, const char *url, long id, char *n
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
 	e->http_status = (int)code;
 	if (code == 200) {
-		a.status = read_folder(s, id, name, cap, e);
+		a.status = pl_folder_parse_body(s->body, s->len, id, name, cap, e);
 		return a;
 	}
 	describe_http_error(s, id, (int)code, e);
@@ -545,6 +686,71 @@ static enum pl_folder_status finish(struct pl_folder_client *c, enum pl_folder_s
 	return st;
 }
 
+/* --- the circuit breaker ------------------------------------------------ */
+
+static long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* May this call send a request?  Closed: yes.  Open: no, until the
+ * cool-down is over; then exactly one caller wins the compare-and-swap
+ * and probes, and the others go on failing fast for another cool-down.
+ * Atomics only: the request path takes no lock. */
+static bool breaker_allows(struct pl_folder_client *c)
+{
+	long long t, until;
+
+	if (c->opt.breaker_after < 0 || atomic_load(&c->failing) < c->opt.breaker_after)
+		return true;
+	t = mono_ns();
+	until = atomic_load(&c->open_until_ns);
+	if (t < until)
+		return false;
+	return atomic_compare_exchange_strong(&c->open_until_ns, &until,
+					      t + c->opt.breaker_cooldown_ms * 1000000LL);
+}
+
+/* After a call that sent requests: any HTTP answer closes the breaker;
+ * no answer at all counts towards opening it. */
+static void breaker_record(struct pl_folder_client *c, enum pl_folder_status st,
+			   const struct pl_folder_error *e)
+{
+	if (c->opt.breaker_after < 0 || st == PL_FOLDER_INVALID)
+		return;
+	if (st != PL_FOLDER_TRANSPORT) {
+		if (atomic_load(&c->failing))
+			atomic_store(&c->failing, 0);
+		return;
+	}
+	pthread_mutex_lock(&slots_lock);
+	snprintf(c->last_failure, sizeof(c->last_failure), "%.*s",
+		 (int)sizeof(c->last_failure) - 1, e->message);
+	pthread_mutex_unlock(&slots_lock);
+	if (atomic_fetch_add(&c->failing, 1) + 1 >= c->opt.breaker_after)
+		atomic_store(&c->open_until_ns,
+			     mono_ns() + c->opt.breaker_cooldown_ms * 1000000LL);
+}
+
+static enum pl_folder_status fail_fast(struct pl_folder_client *c, long id,
+				       struct pl_folder_error *e)
+{
+	char last[sizeof(c->last_failure)];
+
+	pthread_mutex_lock(&slots_lock);
+	memcpy(last, c->last_failure, sizeof(last));
+	pthread_mutex_unlock(&slots_lock);
+	say(e, "folder %ld: not sent: the server gave no answer to the last %d calls "
+	    "(circuit breaker open; last: %s)", id, atomic_load(&c->failing), last);
+	atomic_fetch_add(&c->fast_failed, 1);
+	return finish(c, PL_FOLDER_TRANSPORT, e);
+}
+
+/* --- a call ------------------------------------------------------------ */
+
 enum pl_folder_status pl_folder_get(struct pl_folder_client *c, long id,
 				    char *name, size_t cap,
 				    struct pl_folder_error *err)
@@ -570,6 +776,8 @@ enum pl_folder_status pl_folder_get(struct pl_folder_client *c, long id,
 		say(e, "folder %ld: out of memory for a curl handle", id);
 		return finish(c, PL_FOLDER_INVALID, e);
 	}
+	if (!breaker_allows(c))
+		return fail_fast(c, id, e);
 
 	for (;;) {
 		a = try_once(s, url, id, name, cap, e);
@@ -595,5 +803,6 @@ enum pl_folder_status pl_folder_get(struct pl_folder_client *c, long id,
 		sleep_ms(wait);
 		e->waited_ms += wait;
 	}
+	breaker_record(c, a.status, e);
 	return finish(c, a.status, e);
 }

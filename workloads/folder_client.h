@@ -3,12 +3,21 @@
  * retrying and reporting the rest.
  *
  * Retry policy (docs/folder-api.md explains it):
- *   - 429, 503 (and 408, 500, 502, 504) and connection errors or timeouts
- *     are transient: retried up to max_attempts in all, waiting an
- *     exponential backoff with jitter, or what the server asked for in
- *     Retry-After-Ms / Retry-After when it said;
+ *   - 429, 503 (and 408, 500, 502, 504) and connection errors, resets,
+ *     truncated bodies or timeouts are transient: retried up to
+ *     max_attempts in all, waiting an exponential backoff with jitter, or
+ *     what the server asked for in Retry-After-Ms / Retry-After when it
+ *     said;
  *   - 400, 403, 404 and any other answer are permanent: never retried;
- *   - a 200 whose body is not the folder JSON is malformed: not retried.
+ *   - a 200 whose body is not the folder JSON, or whose headers are
+ *     larger than anything a folder needs, is malformed: not retried.
+ *
+ * Circuit breaker: after breaker_after calls in a row that got no HTTP
+ * answer at all (each after its own retries), the server is taken for
+ * down, and calls fail at once, without a request, for
+ * breaker_cooldown_ms; then one call tries again (the others keep failing
+ * fast), and any HTTP answer closes the breaker.  A dead server thus
+ * costs a run a few calls' retries, not every remaining id's.
  *
  * Threads: one pl_folder_client may be shared by any number of threads.
  * Each thread gets its own libcurl easy handle the first time it calls
@@ -38,14 +47,18 @@ struct pl_folder_client_options {
 	long backoff_max_ms;            /* no backoff wait is longer; default 2000 */
 	long retry_after_max_ms;        /* a longer Retry-After gives up; default 30000 */
 	unsigned long long seed;        /* of the jitter; default from pid and time */
+	int breaker_after;              /* calls in a row with no answer; default 3,
+					 * negative: no breaker */
+	long breaker_cooldown_ms;       /* fail fast this long; default 1000 */
 };
 
 enum pl_folder_status {
 	PL_FOLDER_OK = 0,
 	PL_FOLDER_PERMANENT,    /* 4xx other than 408/429: retrying cannot help */
 	PL_FOLDER_EXHAUSTED,    /* transient HTTP errors on every attempt */
-	PL_FOLDER_TRANSPORT,    /* no HTTP answer: refused, reset, timed out */
-	PL_FOLDER_MALFORMED,    /* a 200 that is not a folder */
+	PL_FOLDER_TRANSPORT,    /* no HTTP answer: refused, reset, timed out,
+				 * cut short; or not sent (breaker open) */
+	PL_FOLDER_MALFORMED,    /* a 200 that is not a folder, or huge headers */
 	PL_FOLDER_INVALID,      /* bad arguments, name longer than cap, no memory */
 };
 
@@ -64,6 +77,7 @@ struct pl_folder_error {
 struct pl_folder_counters {
 	long calls, ok, permanent, exhausted, transport, malformed, invalid;
 	long requests, retries;
+	long fast_failed;       /* transport errors without a request: breaker open */
 };
 
 struct pl_folder_client;
@@ -79,6 +93,19 @@ struct pl_folder_client *pl_folder_client_new(const char *base_url,
 enum pl_folder_status pl_folder_get(struct pl_folder_client *c, long id,
 				    char *name, size_t cap,
 				    struct pl_folder_error *err);
+
+/* Reads a 200's body, body[0..len) (NUL bytes and all; it need not be
+ * NUL-terminated): it must be exactly one JSON object, with "name" equal
+ * to "folders/{id}" and a "displayName" string that is non-empty valid
+ * UTF-8 without control characters or NUL, and fits in cap bytes with
+ * its NUL.  On success copies it into name and returns PL_FOLDER_OK;
+ * else PL_FOLDER_MALFORMED (or PL_FOLDER_INVALID when only the buffer is
+ * too small, or for a NULL name or zero cap) with a one-line message in
+ * err (which may be NULL).  pl_folder_get() reads every 200 with it; the
+ * fuzz target tests/fuzz/folder_response.c calls it directly. */
+enum pl_folder_status pl_folder_parse_body(const char *body, size_t len, long id,
+					   char *name, size_t cap,
+					   struct pl_folder_error *err);
 
 void pl_folder_client_counters(const struct pl_folder_client *c,
 			       struct pl_folder_counters *out);

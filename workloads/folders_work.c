@@ -48,6 +48,12 @@ struct pl_int_option pl_folders_ints[] = {
 	  .value = PL_FOLDERS_BAD_PERCENT,
 	  .help = "with -n: the share of distinct ids that do not exist (ending "
 		  "in 404) or are forbidden (ending in 403)" },
+	{ .name = "timeout-ms", .metavar = "MS", .min = 1, .max = 3600000, .value = 10000,
+	  .help = "the client's limit for one HTTP attempt, connecting included "
+		  "(connecting alone: at most 2000)" },
+	{ .name = "attempts", .metavar = "N", .min = 1, .max = 100, .value = 5,
+	  .help = "HTTP requests per folder at most, the first included: a "
+		  "transient failure (429, 503, reset, timeout) is retried until then" },
 	{ 0 }
 };
 
@@ -209,32 +215,37 @@ static bool parse_id(const char *s, size_t len, long *out)
 	return true;
 }
 
-/* --ids FILE: every id in it, or the first `limit` (-1: all). */
+/* --ids FILE: every id in it, or the first `limit` (-1: all).  Read a
+ * character at a time, never a whole line: an id is at most 18 digits, so
+ * a file with no separator in it (/dev/zero) or a NUL byte is refused at
+ * once instead of read into memory until it runs out (scripts/fuzz-cli). */
 static long *read_ids(const struct pl_options *o, const char *path, long limit,
 		      long *count)
 {
 	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, room = 64;
-	long n = 0, lineno = 0;
+	char word[40];
+	size_t len = 0, room = 64;
+	long n = 0, lineno = 1;
+	int comment = 0, c;
 	long *ids = malloc(room * sizeof(*ids));
 
 	if (!in)
 		pl_usage_error(o, "cannot read --ids %s: %s", path, strerror(errno));
 	if (!ids)
 		pl_die(o, "out of memory");
-	while ((limit < 0 || n < limit) && getline(&line, &cap, in) >= 0) {
-		char *p = line;
-
-		lineno++;
-		p[strcspn(p, "#")] = '\0';
-		while (*p && (limit < 0 || n < limit)) {
-			size_t len;
-
-			p += strspn(p, " \t\r\n,");
-			len = strcspn(p, " \t\r\n,");
-			if (len == 0)
-				break;
+	while (limit < 0 || n < limit) {
+		c = getc(in);
+		if (c == '\0')
+			pl_usage_error(o, "--ids %s: line %ld: a NUL byte (not a text file)",
+				       path, lineno);
+		if (c == '#')
+			comment = 1;
+		if (c != EOF && !comment && !strchr(" \t\r\n,", c)) {
+			word[len++] = (char)c;
+			if (len < sizeof(word))
+				continue;       /* too long for an id: say so now */
+		}
+		if (len) {
 			if ((size_t)n == room) {
 				long *more = realloc(ids, (room *= 2) * sizeof(*ids));
 
@@ -242,17 +253,20 @@ static long *read_ids(const struct pl_options *o, const char *path, long limit,
 					pl_die(o, "out of memory for %ld ids", n);
 				ids = more;
 			}
-			if (!parse_id(p, len, &ids[n]))
+			if (!parse_id(word, len, &ids[n]))
 				pl_usage_error(o, "--ids %s: line %ld: '%.*s' is not a folder id "
 					       "(0, or 1 to 18 digits without a leading 0)",
-					       path, lineno, (int)(len < 40 ? len : 40), p);
+					       path, lineno, (int)len, word);
 			n++;
-			p += len;
+			len = 0;
 		}
+		if (c == '\n')
+			lineno++, comment = 0;
+		if (c == EOF)
+			break;
 	}
 	if (ferror(in))
 		pl_usage_error(o, "cannot read --ids %s: %s", path, strerror(errno));
-	free(line);
 	if (in != stdin)
 		fclose(in);
 	if (limit >= 0 && n < limit)
@@ -287,6 +301,10 @@ void pl_folders_begin(struct pl_folders *f, const struct pl_options *o)
 	f->rate = pl_double(o, "rate");
 	f->burst = pl_int(o, "burst");
 	f->work_us = o->work_us;
+	f->client_opts.timeout_ms = pl_int(o, "timeout-ms");
+	f->client_opts.connect_timeout_ms = f->client_opts.timeout_ms < 2000
+					    ? f->client_opts.timeout_ms : 2000;
+	f->client_opts.max_attempts = (int)pl_int(o, "attempts");
 
 	/* Everything that can be a usage error first: exit 2 before any
 	 * server starts. */
@@ -316,7 +334,7 @@ void pl_folders_begin(struct pl_folders *f, const struct pl_options *o)
 		f->base_url = api;
 	else
 		start_own_server(f, o);
-	f->client = pl_folder_client_new(f->base_url, NULL);
+	f->client = pl_folder_client_new(f->base_url, &f->client_opts);
 	if (!f->client)
 		pl_die(o, "cannot make a folder client for %s", f->base_url);
 }

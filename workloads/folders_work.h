@@ -67,6 +67,9 @@ struct pl_folders {
 	double rate;                    /* --rate: requests a second, 0: none */
 	long burst;                     /* --burst */
 	long work_us;                   /* CPU work after each fetch */
+	/* --timeout-ms and --attempts; a model that makes clients of its
+	 * own (a process pool's workers) makes them with these. */
+	struct pl_folder_client_options client_opts;
 	/* Index i's answer, set by the model with pl_folders_set(). */
 	const struct pl_folder_answer **answer;
 	struct pl_server server;        /* pid 0 when --api was given */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-enum { SALT_JITTER = 1, SALT_ERROR = 2 };
+enum { SALT_JITTER = 1, SALT_ERROR = 2, SALT_FAULT = 3 };
 
 static const struct fs_config *cfg;
 
@@ -124,4 +124,29 @@ enum fs_outcome fs_decide(uint64_t id, uint64_t n, double *delay_ms)
 	    unit(fs_hash(cfg->seed, SALT_ERROR, id, n)) < cfg->error_rate)
 		return FS_UNAVAILABLE;
 	return FS_FOUND;
+}
+
+/* One draw per request, the shares laid end to end on [0, 1): with
+ * reset:0.2 and slow:0.1, a draw below 0.1 is slow and one in [0.1, 0.3)
+ * a reset (in the enum's order).  A salt of its own keeps the 503s and
+ * jitter of a run without --fault exactly as they were. */
+enum fs_fault_kind fs_fault_pick(uint64_t id, uint64_t n)
+{
+	double u = -1, edge = 0;
+
+	for (int k = FS_FAULT_NONE + 1; k < FS_FAULT_KINDS; k++) {
+		if (cfg->fault_p[k] <= 0)
+			continue;
+		if (u < 0)
+			u = unit(fs_hash(cfg->seed, SALT_FAULT, id, n));
+		edge += cfg->fault_p[k];
+		if (u < edge)
+			return (enum fs_fault_kind)k;
+	}
+	return FS_FAULT_NONE;
+}
+
+uint64_t fs_fault_variant(uint64_t id, uint64_t n)
+{
+	return fs_hash(cfg->seed, SALT_FAULT + 1, id, n);
 }

@@ -40,4 +40,12 @@ bool fs_rate_admit(double *retry_after_s);
  * the backend "works" on it. */
 enum fs_outcome fs_decide(uint64_t id, uint64_t n, double *delay_ms);
 
+/* The network fault (--fault) of the n-th admitted request for id, or
+ * FS_FAULT_NONE; a pure function of (seed, id, n) like the 503s. */
+enum fs_fault_kind fs_fault_pick(uint64_t id, uint64_t n);
+
+/* A second seeded draw for the same request: which flavour of a fault
+ * (which malformed body, where a truncation cuts). */
+uint64_t fs_fault_variant(uint64_t id, uint64_t n);
+
 #endif

@@ -16,10 +16,12 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "delay.h"
@@ -34,24 +36,59 @@
  * address space per thread would make 1024 connections reserve 8 GiB. */
 #define STACK_SIZE (256 * 1024)
 
-/* Writes "PORT\n" to a temporary file and renames it, so that a reader
- * polling the file never sees half a number. */
+/* Writes "PORT\n" to a fresh temporary file beside path and renames it
+ * over path, so that a reader polling the file never sees half a number.
+ * mkstemp creates the temporary with O_EXCL (a name planted in advance,
+ * symlink or not, is never opened), and rename replaces whatever is at
+ * path, a symlink included, without following it.  This is the only file
+ * the server writes, and it has no data file to read. */
 static int write_port_file(const char *path, unsigned port)
 {
-	char tmp[4096];
-	FILE *f;
+	char tmp[4096], text[16];
+	int fd, len, saved;
+	bool ok;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	f = fopen(tmp, "w");
-	if (!f)
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
 		return -1;
-	fprintf(f, "%u\n", port);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+	len = snprintf(text, sizeof(text), "%u\n", port);
+	ok = fchmod(fd, 0644) == 0 && write(fd, text, (size_t)len) == len;
+	saved = errno;
+	if (close(fd) != 0 && ok) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok || rename(tmp, path) != 0) {
+		saved = ok ? errno : saved;
 		unlink(tmp);
+		errno = saved;
 		return -1;
 	}
 	return 0;
+}
+
+/* libmicrohttpd decodes %XX in the path before the handler sees it, so
+ * "/v3/folders/1%00" would arrive as "/v3/folders/1" and answer folder 1.
+ * No path of this API needs an escape: keep them as sent, and an id with
+ * one in it is simply not an id (400). */
+static size_t keep_escapes(void *cls, struct MHD_Connection *conn, char *uri)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(uri);
+}
+
+/* The URL clients use: http://127.0.0.1:PORT or http://[::1]:PORT. */
+static void base_url(const struct fs_config *cfg, unsigned port, char *buf, size_t cap)
+{
+	if (cfg->bind.ss_family == AF_INET6)
+		snprintf(buf, cap, "http://[%s]:%u", cfg->bind_text, port);
+	else
+		snprintf(buf, cap, "http://%s:%u", cfg->bind_text, port);
 }
 
 /* One connection uses one descriptor; let --max-connections really fit. */
@@ -75,11 +112,11 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
 int main(int argc, char **argv)
 {
 	struct fs_config cfg;
-	struct sockaddr_in addr;
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
 	sigset_t stop;
 	unsigned port;
+	char url[128];
 	int sig;
 
 	fs_parse_options(argc, argv, &cfg);
@@ -96,15 +133,22 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)cfg.port);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  /* never a public address */
+	/* 127.0.0.1 unless --bind said otherwise (and a non-loopback
+	 * address also needed --allow-remote, checked with the options). */
+	if (cfg.bind.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&cfg.bind)->sin6_port = htons((uint16_t)cfg.port);
+	else
+		((struct sockaddr_in *)&cfg.bind)->sin_port = htons((uint16_t)cfg.port);
+	if (cfg.allow_remote)
+		fprintf(stderr, PROG ": warning: --allow-remote: listening on %s, which "
+			"other machines may reach\n", cfg.bind_text);
 
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			     MHD_USE_AUTO | MHD_USE_ITC | (cfg.verbose ? MHD_USE_ERROR_LOG : 0),
+			     MHD_USE_AUTO | MHD_USE_ITC | (cfg.verbose ? MHD_USE_ERROR_LOG : 0) |
+			     (cfg.bind.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 			     0, NULL, NULL, fs_handle, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&cfg.bind,
+			     MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
 			     MHD_OPTION_CONNECTION_TIMEOUT, cfg.conn_timeout_s,
 			     MHD_OPTION_CONNECTION_LIMIT, cfg.max_connections,
 			     /* A burst of 256 connects must not overflow the
@@ -116,8 +160,8 @@ int main(int argc, char **argv)
 			     MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
 			     MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, PROG ": error: cannot listen on 127.0.0.1:%u: %s\n",
-			cfg.port, strerror(errno ? errno : EADDRINUSE));
+		fprintf(stderr, PROG ": error: cannot listen on %s port %u: %s\n",
+			cfg.bind_text, cfg.port, strerror(errno ? errno : EADDRINUSE));
 		return 1;
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -129,7 +173,8 @@ int main(int argc, char **argv)
 		MHD_stop_daemon(d);
 		return 1;
 	}
-	printf("listening on http://127.0.0.1:%u\n", port);
+	base_url(&cfg, port, url, sizeof(url));
+	printf("listening on %s\n", url);
 	fflush(stdout);
 
 	while (sigwait(&stop, &sig) != 0)

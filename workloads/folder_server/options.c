@@ -3,8 +3,10 @@
 #define _GNU_SOURCE
 #include "options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,14 +17,19 @@
 
 static const char usage[] =
 "usage: " PROG " [OPTION]...\n"
-"A simulated cloud folder API (resource-manager v3 style) on 127.0.0.1.\n"
+"A simulated cloud folder API (resource-manager v3 style), on 127.0.0.1 unless\n"
+"told otherwise.\n"
 "\n"
 "  GET  /v3/folders/{id}   the folder: {\"name\",\"displayName\",\"parent\",\"state\",...}\n"
 "  GET  /stats             what the server saw, as JSON\n"
 "  POST /stats/reset       zero the statistics (and the per-id fault sequence)\n"
 "\n"
 "Options:\n"
-"  --port N              TCP port on 127.0.0.1 (default 0: a free port)\n"
+"  --bind ADDR           numeric IPv4 or IPv6 address to listen on (default\n"
+"                        127.0.0.1); only loopback (127.0.0.0/8, ::1) unless\n"
+"                        --allow-remote is given too\n"
+"  --allow-remote        accept a --bind address that other machines reach\n"
+"  --port N              TCP port (default 0: a free port)\n"
 "  --port-file FILE      write the port number and a newline to FILE\n"
 "                        (atomically, once listening)\n"
 "  --seed S              seed of names, jitter and 503s (default 1)\n"
@@ -35,6 +42,18 @@ static const char usage[] =
 "  --error-rate P        probability in [0, 1] of a transient 503 (default 0)\n"
 "  --not-found-ids LIST  comma-separated ids that always answer 404\n"
 "  --forbidden-ids LIST  comma-separated ids that always answer 403\n"
+"  --fault KIND[:P]      network fault on a share P in [0, 1] (default 1) of\n"
+"                        the admitted folder requests; repeat for several\n"
+"                        kinds (their P add up to at most 1).  KIND is:\n"
+"                          slow         the answer comes --slow-ms late\n"
+"                          reset        the connection is reset (TCP RST)\n"
+"                          malformed    200 with a body that is not the folder\n"
+"                          truncate     part of the body, then close, although\n"
+"                                       Content-Length promised all of it\n"
+"                          huge-header  a 200 whose header lines add up to\n"
+"                                       --huge-header-bytes, then close\n"
+"  --slow-ms MS          delay of a slow answer (default 30000)\n"
+"  --huge-header-bytes N size of a huge header (default 1048576)\n"
 "  --conn-timeout S      close a connection idle or stalled for S seconds\n"
 "                        (default 10)\n"
 "  --max-connections N   concurrent connections accepted (default 1024)\n"
@@ -49,18 +68,31 @@ static const char usage[] =
 "  - the n-th admitted request for an id gets a 503 when a hash of (seed,\n"
 "    id, n) falls below P, so retries of one id see a fixed sequence;\n"
 "  - 400 and 429 answer at once; every other folder answer waits the\n"
-"    latency (and jitter).\n"
+"    latency (and jitter);\n"
+"  - --fault draws once per admitted request from a hash of (seed, id, n):\n"
+"    a faulty request gets that fault instead of its answer (a slow one\n"
+"    gets its answer late).\n"
+"Requests: only GET and POST on the paths above; the path is taken as\n"
+"sent (no %-decoding: '%00' or '%2e' is no id); a body over 1 KiB or a\n"
+"chunked one is refused at once (413); oversized request lines or headers\n"
+"are refused by libmicrohttpd (414, 431).  There is no data file: the\n"
+"server computes every answer, and the one file it writes is --port-file.\n"
 "Stops cleanly on SIGTERM or SIGINT (exit status 0).\n";
 
 static void __attribute__((noreturn, format(printf, 1, 2))) bad(const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	fputs(PROG ": error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs(" (try --help)\n", stderr);
+	/* One line whatever the value holds ("--slow-ms $'1\n'" split it,
+	 * scripts/fuzz-cli): control characters become '?'. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, PROG ": error: %s (try --help)\n", msg);
 	exit(2);
 }
 
@@ -71,7 +103,8 @@ static double parse_double(const char *opt, const char *s, double min, double ma
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v))
+	/* Decimal only: strtod alone also takes " 1" and "0x1p3". */
+	if (s[strspn(s, "0123456789+-.eE")] || errno || end == s || *end || !isfinite(v))
 		bad("--%s: '%s' is not a number", opt, s);
 	if (v < min || v > max)
 		bad("--%s: %s is out of range [%.15g, %.15g]", opt, s, min, max);
@@ -121,10 +154,75 @@ static void parse_list(const char *opt, const char *s, struct fs_id_list *l)
 	qsort(l->ids, l->n, sizeof(*l->ids), cmp_u64);
 }
 
+static const char *const fault_names[FS_FAULT_KINDS] = {
+	[FS_FAULT_SLOW] = "slow", [FS_FAULT_RESET] = "reset",
+	[FS_FAULT_MALFORMED] = "malformed", [FS_FAULT_TRUNCATE] = "truncate",
+	[FS_FAULT_HUGE_HEADER] = "huge-header",
+};
+
+const char *fs_fault_name(enum fs_fault_kind k)
+{
+	return k > FS_FAULT_NONE && k < FS_FAULT_KINDS ? fault_names[k] : NULL;
+}
+
+/* --fault KIND[:P] */
+static void parse_fault(const char *s, struct fs_config *cfg)
+{
+	size_t len = strcspn(s, ":");
+
+	for (int k = FS_FAULT_NONE + 1; k < FS_FAULT_KINDS; k++) {
+		if (strlen(fault_names[k]) != len || strncmp(s, fault_names[k], len))
+			continue;
+		cfg->fault_p[k] = s[len] ? parse_double("fault", s + len + 1, 0, 1) : 1;
+		return;
+	}
+	bad("--fault: unknown kind '%.*s' (slow, reset, malformed, truncate, huge-header)",
+	    (int)(len > 40 ? 40 : len), s);
+}
+
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: what only this
+ * machine can reach. */
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+	if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && a->sin6_addr.s6_addr[12] == 127;
+}
+
+/* A numeric address only: a host name could resolve to anything, and
+ * where the server listens must be what the command line says. */
+static void parse_bind(const char *s, struct fs_config *cfg)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->bind;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->bind;
+
+	memset(&cfg->bind, 0, sizeof(cfg->bind));
+	if (strlen(s) >= sizeof(cfg->bind_text))
+		bad("--bind: '%.40s...' is too long for an address", s);
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		cfg->bind_len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		cfg->bind_len = sizeof(*a6);
+	} else {
+		bad("--bind: '%s' is not a numeric IPv4 or IPv6 address", s);
+	}
+	snprintf(cfg->bind_text, sizeof(cfg->bind_text), "%s", s);
+}
+
 enum {
 	OPT_PORT = 256, OPT_PORT_FILE, OPT_SEED, OPT_LATENCY, OPT_JITTER,
 	OPT_RATE, OPT_BURST, OPT_ERROR_RATE, OPT_NOT_FOUND, OPT_FORBIDDEN,
-	OPT_CONN_TIMEOUT, OPT_MAX_CONN, OPT_VERBOSE,
+	OPT_CONN_TIMEOUT, OPT_MAX_CONN, OPT_VERBOSE, OPT_BIND, OPT_ALLOW_REMOTE,
+	OPT_FAULT, OPT_SLOW_MS, OPT_HUGE_HEADER,
 };
 
 static const struct option longopts[] = {
@@ -141,6 +239,11 @@ static const struct option longopts[] = {
 	{ "conn-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE },
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
+	{ "huge-header-bytes", required_argument, NULL, OPT_HUGE_HEADER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -148,10 +251,13 @@ static const struct option longopts[] = {
 void fs_parse_options(int argc, char **argv, struct fs_config *cfg)
 {
 	const double hour_ms = 3600e3;
-	double burst = 0;
+	double burst = 0, fault_sum = 0;
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
+	parse_bind("127.0.0.1", cfg);
+	cfg->slow_ms = 30000;
+	cfg->huge_header_bytes = 1 << 20;
 	cfg->seed = 1;
 	cfg->conn_timeout_s = 10;
 	cfg->max_connections = 1024;
@@ -206,6 +312,25 @@ void fs_parse_options(int argc, char **argv, struct fs_config *cfg)
 		case OPT_VERBOSE:
 			cfg->verbose = 1;
 			break;
+		case OPT_BIND:
+			parse_bind(optarg, cfg);
+			break;
+		case OPT_ALLOW_REMOTE:
+			cfg->allow_remote = true;
+			break;
+		case OPT_FAULT:
+			parse_fault(optarg, cfg);
+			break;
+		case OPT_SLOW_MS:
+			cfg->slow_ms = parse_double("slow-ms", optarg, 0, hour_ms);
+			break;
+		case OPT_HUGE_HEADER:
+			/* At least one header line's worth, at most 64 MiB. */
+			cfg->huge_header_bytes = (size_t)parse_uint("huge-header-bytes", optarg,
+								    64 << 20);
+			if (cfg->huge_header_bytes < 1024)
+				bad("--huge-header-bytes: at least 1024");
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -219,6 +344,15 @@ void fs_parse_options(int argc, char **argv, struct fs_config *cfg)
 		bad("unexpected argument '%s'", argv[optind]);
 	if (burst > 0 && cfg->rate == 0)
 		bad("--burst needs --rate");
+	for (int k = FS_FAULT_NONE + 1; k < FS_FAULT_KINDS; k++)
+		fault_sum += cfg->fault_p[k];
+	if (fault_sum > 1 + 1e-9)
+		bad("--fault: the shares add up to %g, more than 1", fault_sum);
+	/* Listening where other machines can connect is a decision, not a
+	 * typo: it takes a second option. */
+	if (!is_loopback(&cfg->bind) && !cfg->allow_remote)
+		bad("--bind %s is not a loopback address: other machines could reach "
+		    "the server; add --allow-remote if that is what you want", cfg->bind_text);
 	cfg->burst = burst > 0 ? burst : fmax(1, ceil(cfg->rate));
 }
 

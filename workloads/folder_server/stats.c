@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "stats.h"
 
+#include "options.h"
+
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -29,7 +31,8 @@ struct id_slot {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t total;
 static uint64_t by_status[N_STATUS];
-static uint64_t other_status;
+static uint64_t other_status, no_status;
+static uint64_t faults[FS_FAULT_KINDS];
 static long in_flight, peak;
 static struct id_slot *slots;
 static size_t cap, used;
@@ -72,12 +75,26 @@ void fs_stats_status(unsigned status)
 
 	pthread_mutex_lock(&lock);
 	total++;
+	if (status == 0) {
+		no_status++;
+		pthread_mutex_unlock(&lock);
+		return;
+	}
 	for (i = 0; i < N_STATUS && known_status[i] != status; i++)
 		;
 	if (i < N_STATUS)
 		by_status[i]++;
 	else
 		other_status++;
+	pthread_mutex_unlock(&lock);
+}
+
+void fs_stats_fault(int kind)
+{
+	if (kind <= FS_FAULT_NONE || kind >= FS_FAULT_KINDS)
+		return;
+	pthread_mutex_lock(&lock);
+	faults[kind]++;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -152,8 +169,9 @@ uint64_t fs_stats_id_admitted(uint64_t id)
 void fs_stats_reset(void)
 {
 	pthread_mutex_lock(&lock);
-	total = other_status = 0;
+	total = other_status = no_status = 0;
 	memset(by_status, 0, sizeof(by_status));
+	memset(faults, 0, sizeof(faults));
 	memset(slots, 0, cap * sizeof(*slots));
 	used = 0;
 	peak = in_flight;
@@ -170,6 +188,7 @@ struct json_object *fs_stats_json(void)
 	struct json_object *o = json_object_new_object();
 	struct json_object *st = json_object_new_object();
 	struct json_object *ids = json_object_new_object();
+	struct json_object *fl = json_object_new_object();
 	uint64_t more_than_once = 0, duplicates = 0;
 	char key[24];
 
@@ -180,6 +199,9 @@ struct json_object *fs_stats_json(void)
 		add_u64(st, key, by_status[i]);
 	}
 	add_u64(st, "other", other_status);
+	add_u64(st, "none", no_status);
+	for (int k = FS_FAULT_NONE + 1; k < FS_FAULT_KINDS; k++)
+		add_u64(fl, fs_fault_name((enum fs_fault_kind)k), faults[k]);
 	for (size_t i = 0; i < cap; i++) {
 		if (!slots[i].key)
 			continue;
@@ -197,6 +219,7 @@ struct json_object *fs_stats_json(void)
 	add_u64(o, "in_flight", (uint64_t)in_flight);
 	pthread_mutex_unlock(&lock);
 	json_object_object_add(o, "by_status", st);
+	json_object_object_add(o, "faults_injected", fl);
 	json_object_object_add(o, "requests_per_id", ids);
 	return o;
 }

@@ -20,8 +20,13 @@ void fs_stats_destroy(void);
 void fs_stats_begin(void);
 void fs_stats_end(void);
 
-/* The answer's status of a counted request. */
+/* The answer's status of a counted request; 0 for a request that got no
+ * HTTP answer of ours (a reset, a raw huge header): "none" in /stats. */
 void fs_stats_status(unsigned status);
+
+/* A --fault was injected into a counted request (kind: enum
+ * fs_fault_kind, from 1). */
+void fs_stats_fault(int kind);
 
 /* A request for a valid id arrived; counted before the rate limit. */
 void fs_stats_id_request(uint64_t id);
