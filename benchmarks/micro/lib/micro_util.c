@@ -22,9 +22,15 @@ static void usage(const char *name, const char *summary)
 
 static void bad(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "%s: error: ", program_name);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (try --help)\n");
+	char msg[512];
+
+	/* One line whatever the argument holds (found by scripts/fuzz-cli:
+	 * "--rounds=$'1\n'" split it): control characters become '?'. */
+	snprintf(msg, sizeof(msg), fmt, arg);
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "%s: error: %s (try --help)\n", program_name, msg);
 	exit(2);
 }
 
@@ -35,7 +41,8 @@ static int parse_rounds(const char *s)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > MICRO_MAX_ROUNDS)
+	/* Digits only: strtol also takes " 1" and "+1". */
+	if (*s < '0' || *s > '9' || errno || end == s || *end || v < 1 || v > MICRO_MAX_ROUNDS)
 		bad("--rounds wants a whole number from 1 to 64, not '%s'", s);
 	return (int)v;
 }
@@ -131,6 +138,36 @@ void micro_row_target(const struct micro_args *args, const char *label,
 		      const struct micro_stat *stat, double target_ns, const char *target_text)
 {
 	print_row(args, label, stat, 0, target_ns, false, target_text);
+}
+
+void micro_row_keyed(const struct micro_args *args, const char *key, const char *label,
+		     const struct micro_stat *stat, const struct micro_ref *ref,
+		     double target_ratio, const char *target_text, const char *extra_json)
+{
+	double ratio = ref && ref->stat->median > 0 ? stat->median / ref->stat->median : 0;
+	bool has_target = ratio > 0 && target_ratio > 0;
+	bool met = has_target && ratio <= target_ratio;
+
+	if (!args->json) {
+		printf("  %-58s %10.1f %10.1f", label, stat->median, stat->p90);
+		if (ratio > 0)
+			printf("  %6.2fx %s", ratio, ref->label);
+		if (has_target)
+			printf("  [%s: %s]", target_text, met ? "met" : "MISSED");
+		printf("\n");
+		return;
+	}
+	printf("{\"benchmark\":\"%s\",\"key\":\"%s\",\"name\":\"%s\",\"median_ns\":%.1f,"
+	       "\"p90_ns\":%.1f,\"min_ns\":%.1f,\"rounds\":%d", args->name, key, label,
+	       stat->median, stat->p90, stat->min, stat->rounds);
+	if (ratio > 0)
+		printf(",\"ratio_to_floor\":%.3f,\"ratio_to\":\"%s\"", ratio, ref->key);
+	if (has_target)
+		printf(",\"target\":%g,\"target_is_ratio\":true,\"met\":%s", target_ratio,
+		       met ? "true" : "false");
+	if (extra_json && *extra_json)
+		printf(",%s", extra_json);
+	printf("}\n");
 }
 
 void micro_fail(const char *what)

@@ -45,6 +45,24 @@ void micro_row(const struct micro_args *args, const char *label, const struct mi
 void micro_row_target(const struct micro_args *args, const char *label,
 		      const struct micro_stat *stat, double target_ns, const char *target_text);
 
+/* A figure compared with another figure of the same run (a peer or a
+ * floor): its stable key, a short name for the text output, its figures. */
+struct micro_ref {
+	const char *key;
+	const char *label;
+	const struct micro_stat *stat;
+};
+
+/* micro_row with a stable "key" in the JSON object, so that other tools
+ * (scripts/targets) find a figure by key rather than by its label.  With
+ * ref, the ratio of the medians goes into "ratio_to_floor" and the
+ * reference's key into "ratio_to"; with target_ratio > 0, whether the
+ * ratio is at most target_ratio.  extra_json, when not NULL, is appended
+ * inside the object as it is ("\"tasks\":1000000"). */
+void micro_row_keyed(const struct micro_args *args, const char *key, const char *label,
+		     const struct micro_stat *stat, const struct micro_ref *ref,
+		     double target_ratio, const char *target_text, const char *extra_json);
+
 void micro_fail(const char *what) __attribute__((noreturn));
 
 /* CPUs this process may run on. */
