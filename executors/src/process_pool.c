@@ -164,7 +164,6 @@ static uint64_t assign_locked(struct process_pool *p, struct worker *w, cf_futur
 	w->tasks[w->ntasks] = f;
 	w->ids[w->ntasks] = id;
 	w->ntasks++;
-	atomic_store_explicit(&f->backend_data, w, memory_order_release);
 	return id;
 }
 
@@ -240,7 +239,16 @@ static void send_task(struct process_pool *p, struct worker *w, cf_future *f, ui
 		return;
 	}
 	cf_wire_put_fnref(head, &ref);
-	send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(&ref), f->arg.data, f->arg.size);
+	if (send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(&ref), f->arg.data,
+		       f->arg.size) != 0 || f->from_map)
+		return;
+	/* Sent, and still on w (its result may already have been read): a
+	 * caller may now wait for it on w's socket. */
+	pthread_mutex_lock(&p->lock);
+	for (int k = 0; k < w->ntasks; k++)
+		if (w->tasks[k] == f && w->ids[k] == id)
+			atomic_store_explicit(&f->backend_data, w, memory_order_release);
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* ---- workers (manager thread only) ---- */
@@ -671,8 +679,10 @@ static void *manager_main(void *arg)
  * The pool stays alive while a borrower is inside it (borrowers > 0):
  * destroy waits for them. */
 
-/* Joins the pool's borrowers if f is still running on a worker; the
- * worker it runs on, or NULL.  Under f's lock f cannot finish, and an
+/* Joins the pool's borrowers if f is running on a worker that has its
+ * task (backend_data is set once the frame is sent, and cleared when its
+ * result is read: a caller never waits on a socket for a task that is not
+ * there, or for a result already taken); the worker, or NULL.  Under f's lock f cannot finish, and an
  * unfinished, assigned future means the pool is not destroyed yet. */
 static struct worker *join_borrowers(cf_future *f)
 {
