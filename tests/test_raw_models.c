@@ -179,6 +179,21 @@ Test(raw_openmp, squares_schedules_match_serial, .timeout = 180)
 	}
 }
 
+/* --schedule tasks: one explicit task per item (or per --chunk items),
+ * created by one thread; any order of execution, the same list. */
+Test(raw_openmp, squares_tasks_match_serial, .timeout = 180)
+{
+	const char *one[] = { "--schedule", "tasks", NULL };
+	const char *by3[] = { "--schedule", "tasks", "--chunk", "3", NULL };
+	const char *huge[] = { "--schedule", "tasks", "--chunk", "99999999999", NULL };
+
+	assert_matches_serial("openmp/squares", one);
+	assert_matches_serial("openmp/squares", by3);
+	assert_matches_serial("openmp/squares", huge);
+	assert_seed_squares("openmp/squares", one);
+	assert_stats("openmp/squares", one, "threads_created", -1);
+}
+
 Test(raw_openmp, sleep_matches_serial, .timeout = 120)
 {
 	assert_matches_serial("openmp/sleep", NULL);
