@@ -5,6 +5,9 @@
  * the rules stay the same on every libc.  Accepted spellings: "-j 4", "-j4",
  * "--workers 4", "--workers=4".  Options are taken in order, the last one
  * wins, and "--" ends them (nothing may follow: there are no operands).
+ * Numbers are plain decimal: no blanks, no hex, no inf or nan.  Every
+ * value, however hostile, ends in one line and status 2 or is used
+ * (scripts/fuzz-cli checks it).
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -157,7 +160,9 @@ static double parse_double(const struct pl_options *opts, const char *opt,
 	show_number(hi, sizeof(hi), max);
 	if (*s == '\0')
 		pl_usage_error(opts, "%s needs a value", opt);
-	if (isspace((unsigned char)*s))
+	/* Decimal only, like the whole numbers: strtod also reads blanks,
+	 * hex floats ("0x1p3" is 8) and words ("inf", "nan"). */
+	if (s[strspn(s, "0123456789+-.eE")] != '\0')
 		pl_usage_error(opts, "invalid value '%s' for %s: not a number", s, opt);
 	errno = 0;
 	v = strtod(s, &end);
