@@ -102,8 +102,13 @@ static struct json_object *figures(const char *out, const char *key)
 
 Test(peers, c_peers_give_every_key, .timeout = PEERS_BOUND + 10)
 {
+	const char *build = getenv("PARLAB_BUILD");
 	struct run_result r;
 
+	/* GLib's pool and GCC's OpenMP runtime are not instrumented: under
+	 * TSan every hand-off through them looks like a race. */
+	if (build && strstr(build, "san-thread"))
+		cr_skip_test("ThreadSanitizer build: GLib and libgomp are not instrumented");
 	cr_assert_eq(run_program(&r, PEERS_BOUND, built("micro/peers"), "--quick", "--rounds",
 				 "1", "--json", NULL), 0, "cannot start %s", built("micro/peers"));
 	cr_assert_not(r.timed_out, "peers did not finish in %.0f s", PEERS_BOUND);

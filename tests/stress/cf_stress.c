@@ -698,7 +698,7 @@ int main(int argc, char **argv)
 		scale = "small";
 	if (strcmp(scale, "full") == 0) {
 		sz = (struct sizes){ "full", 1000000, 20, 20000, 2000, 10,
-				     proc ? 200 : 1000, 100000, 900 };
+				     1000, 100000, 900 };
 	} else if (strcmp(scale, "small") == 0) {
 		sz = (struct sizes){ "small", 100000, 8, 5000, 1000, 4,
 				     proc ? 50 : 200, 20000, 110 };
