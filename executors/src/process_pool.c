@@ -442,7 +442,6 @@ static void settle_worker(struct process_pool *p, struct worker *w)
 	int nnext = 0;
 
 	pthread_mutex_lock(&p->lock);
-	w->tasks_done++;
 	cf_future *f;
 	while (nnext < WORKER_DEPTH && (f = p->queue.head) != NULL && can_take(p, w, f)) {
 		cf__queue_pop(&p->queue);
@@ -513,6 +512,11 @@ static enum frame_outcome read_frame_locked(struct process_pool *p, struct worke
 	pthread_mutex_lock(&p->lock);
 	if (st == CF_FRAME_OK && (in->h.type == CF_WIRE_RESULT || in->h.type == CF_WIRE_ERROR))
 		in->done = unassign_locked(w, in->h.id);
+	/* Counted with the unassigning, in one critical section: in between,
+	 * a submit would see a worker with no task and no task done, and
+	 * give it one past max_tasks_per_child. */
+	if (in->done)
+		w->tasks_done++;
 	bool retired = w->retiring && !w->ntasks;
 	pthread_mutex_unlock(&p->lock);
 	if (in->done)
