@@ -25,27 +25,11 @@
 
 #include "folder_client.h"
 #include "folder_server_ctl.h"
+#include "cf_test_util.h"
+#include "folder_test_util.h"
 #include "support.h"
 
 #define SERVER "workloads/folder-api-server"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void start(struct pl_server *s, const char *const *args)
-{
-	cr_assert_eq(pl_folder_server_start(built(SERVER), args, s), 0, "%s", s->error);
-}
-
-static void stop(struct pl_server *s)
-{
-	cr_expect_eq(pl_folder_server_stop(s), 0, "the server did not exit cleanly");
-}
 
 /* Fast retries, so that tests of the policy do not spend seconds. */
 static const struct pl_folder_client_options quick = {
@@ -212,7 +196,7 @@ Test(folder_client, gets_the_display_name, .timeout = 30)
 	struct pl_folder_error e;
 	char name[64];
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	c = client(&s, NULL);
 	cr_assert_eq(pl_folder_get(c, 123, name, sizeof(name), &e), PL_FOLDER_OK, "%s", e.message);
 	cr_expect_eq(e.status, PL_FOLDER_OK);
@@ -229,7 +213,7 @@ Test(folder_client, gets_the_display_name, .timeout = 30)
 	cr_expect_str_eq(name, again);
 	cr_expect_eq(requests_for(&s, 123), 2);
 	pl_folder_client_free(c);
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_client, permanent_errors_are_not_retried, .timeout = 30)
@@ -240,7 +224,7 @@ Test(folder_client, permanent_errors_are_not_retried, .timeout = 30)
 	struct pl_folder_counters k;
 	char name[64];
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	c = client(&s, &quick);
 	cr_expect_eq(pl_folder_get(c, 7404, name, sizeof(name), &e), PL_FOLDER_PERMANENT);
 	cr_expect_eq(e.http_status, 404);
@@ -261,7 +245,7 @@ Test(folder_client, permanent_errors_are_not_retried, .timeout = 30)
 	cr_expect_eq(k.requests, 2);
 	cr_expect_eq(k.retries, 0);
 	pl_folder_client_free(c);
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_client, transient_errors_are_retried_then_given_up, .timeout = 30)
@@ -272,7 +256,7 @@ Test(folder_client, transient_errors_are_retried_then_given_up, .timeout = 30)
 	struct pl_folder_error e;
 	char name[64];
 
-	start(&s, always);
+	server_start(&s, always);
 	c = client(&s, &quick);
 	cr_expect_eq(pl_folder_get(c, 5, name, sizeof(name), &e), PL_FOLDER_EXHAUSTED);
 	cr_expect_eq(e.http_status, 503);
@@ -283,7 +267,7 @@ Test(folder_client, transient_errors_are_retried_then_given_up, .timeout = 30)
 		  "%s", e.message);
 	cr_expect_eq(requests_for(&s, 5), 3);
 	pl_folder_client_free(c);
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_client, transient_errors_recover, .timeout = 60)
@@ -296,7 +280,7 @@ Test(folder_client, transient_errors_recover, .timeout = 60)
 	char name[64];
 
 	o.max_attempts = 30;    /* 0.5^30: never exhausted in practice */
-	start(&s, half);
+	server_start(&s, half);
 	c = client(&s, &o);
 	for (long id = 1; id <= 40; id++) {
 		struct pl_folder_error e;
@@ -311,7 +295,7 @@ Test(folder_client, transient_errors_recover, .timeout = 60)
 	cr_expect_eq(k.requests, 40 + k.retries);
 	cr_expect_eq(stats_field(&s, "by_status", "503"), k.retries);
 	pl_folder_client_free(c);
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_client, rate_limit_is_honoured, .timeout = 30)
@@ -325,9 +309,9 @@ Test(folder_client, rate_limit_is_honoured, .timeout = 30)
 	double t0;
 
 	o.max_attempts = 10;
-	start(&s, limited);
+	server_start(&s, limited);
 	c = client(&s, &o);
-	t0 = now();
+	t0 = now_s();
 	for (long id = 1; id <= 10; id++) {
 		struct pl_folder_error e;
 
@@ -335,13 +319,13 @@ Test(folder_client, rate_limit_is_honoured, .timeout = 30)
 			     "id %ld: %s", id, e.message);
 	}
 	/* 10 requests through a bucket of 1 refilled at 20/s: >= 9 / 20 s. */
-	cr_expect_geq(now() - t0, 0.4, "10 requests at 20/s took %.2f s", now() - t0);
-	cr_expect_lt(now() - t0, 2.0, "Retry-After-Ms not honoured: %.2f s", now() - t0);
+	cr_expect_geq(now_s() - t0, 0.4, "10 requests at 20/s took %.2f s", now_s() - t0);
+	cr_expect_lt(now_s() - t0, 2.0, "Retry-After-Ms not honoured: %.2f s", now_s() - t0);
 	pl_folder_client_counters(c, &k);
 	cr_expect_gt(k.retries, 0, "the bucket never said 429?");
 	cr_expect_eq(stats_field(&s, "by_status", "429"), k.retries);
 	pl_folder_client_free(c);
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_client, retry_after_in_seconds, .timeout = 30)
@@ -359,12 +343,12 @@ Test(folder_client, retry_after_in_seconds, .timeout = 30)
 	replies[2] = NULL;
 	canned_start(&k, replies);
 	c = canned_client(&k, &quick);
-	t0 = now();
+	t0 = now_s();
 	cr_expect_eq(pl_folder_get(c, 7, name, sizeof(name), &e), PL_FOLDER_OK, "%s", e.message);
 	cr_expect_str_eq(name, "Seven");
 	cr_expect_eq(e.attempts, 2);
 	cr_expect_geq(e.waited_ms, 1000, "Retry-After: 1 but waited %ld ms", e.waited_ms);
-	cr_expect_geq(now() - t0, 1.0);
+	cr_expect_geq(now_s() - t0, 1.0);
 	pl_folder_client_free(c);
 	canned_stop(&k);
 }
@@ -384,11 +368,11 @@ Test(folder_client, retry_after_too_long_gives_up, .timeout = 30)
 	replies[1] = NULL;
 	canned_start(&k, replies);
 	c = canned_client(&k, &quick);
-	t0 = now();
+	t0 = now_s();
 	cr_expect_eq(pl_folder_get(c, 7, name, sizeof(name), &e), PL_FOLDER_EXHAUSTED);
 	cr_expect_eq(e.attempts, 1);
 	cr_expect(strstr(e.message, "gave up"), "%s", e.message);
-	cr_expect_lt(now() - t0, 1.0);
+	cr_expect_lt(now_s() - t0, 1.0);
 	pl_folder_client_free(c);
 	canned_stop(&k);
 }
@@ -431,7 +415,7 @@ Test(folder_client, invalid_calls, .timeout = 30)
 
 	cr_expect_null(pl_folder_client_new(NULL, NULL));
 	cr_expect_null(pl_folder_client_new("", NULL));
-	start(&s, NULL);
+	server_start(&s, NULL);
 	c = client(&s, NULL);
 	cr_expect_eq(pl_folder_get(c, -1, name, sizeof(name), &e), PL_FOLDER_INVALID);
 	cr_expect_eq(pl_folder_get(c, 1, name, 0, &e), PL_FOLDER_INVALID);
@@ -442,7 +426,7 @@ Test(folder_client, invalid_calls, .timeout = 30)
 	cr_expect_str_eq(pl_folder_strstatus(PL_FOLDER_PERMANENT), "permanent error");
 	pl_folder_client_free(c);
 	pl_folder_client_free(NULL);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* --- when there is no answer --------------------------------------------- */
@@ -459,17 +443,17 @@ Test(folder_client, timeout_is_a_transport_error, .timeout = 30)
 
 	o.timeout_ms = 200;
 	o.max_attempts = 2;
-	start(&s, slow);
+	server_start(&s, slow);
 	c = client(&s, &o);
-	t0 = now();
+	t0 = now_s();
 	cr_expect_eq(pl_folder_get(c, 1, name, sizeof(name), &e), PL_FOLDER_TRANSPORT);
 	cr_expect_eq(e.attempts, 2, "a timeout is retried");
 	cr_expect_eq(e.http_status, 0);
 	cr_expect(strcasestr(e.message, "timeout") || strcasestr(e.message, "timed out"),
 		  "%s", e.message);
-	cr_expect_lt(now() - t0, 2.0, "two attempts of 200 ms took %.2f s", now() - t0);
+	cr_expect_lt(now_s() - t0, 2.0, "two attempts of 200 ms took %.2f s", now_s() - t0);
 	pl_folder_client_free(c);
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_client, server_down_is_a_clear_error, .timeout = 30)
@@ -492,12 +476,12 @@ Test(folder_client, server_down_is_a_clear_error, .timeout = 30)
 
 	c = pl_folder_client_new(url, &quick);
 	cr_assert(c);
-	t0 = now();
+	t0 = now_s();
 	cr_expect_eq(pl_folder_get(c, 1, name, sizeof(name), &e), PL_FOLDER_TRANSPORT);
 	cr_expect_eq(e.attempts, 3, "a refused connection is retried");
 	cr_expect(strcasestr(e.message, "connect"), "%s", e.message);
 	cr_expect(strstr(e.message, "3 attempts"), "%s", e.message);
-	cr_expect_lt(now() - t0, 1.0, "took %.2f s", now() - t0);
+	cr_expect_lt(now_s() - t0, 1.0, "took %.2f s", now_s() - t0);
 	pl_folder_client_free(c);
 	close(fd);
 }
@@ -669,11 +653,11 @@ Test(folder_client, breaker_opens_and_closes, .timeout = 30)
 	k.replies = replies;
 	k.served = 0;
 	pthread_create(&k.thread, NULL, canned_loop, &k);
-	double deadline = now() + 5;
+	double deadline = now_s() + 5;
 	enum pl_folder_status st;
 
 	while ((st = pl_folder_get(c, 7, name, sizeof(name), &e)) != PL_FOLDER_OK &&
-	       now() < deadline) {
+	       now_s() < deadline) {
 		cr_expect_eq(e.attempts, 0, "%s", e.message);
 		usleep(20000);
 	}
@@ -744,7 +728,7 @@ Test(folder_client, one_client_many_threads, .timeout = 60)
 	struct pl_folder_counters k;
 	double t0, wall;
 
-	start(&s, args);
+	server_start(&s, args);
 	c = client(&s, NULL);
 	pthread_barrier_init(&go, NULL, THREADS + 1);
 	for (int i = 0; i < THREADS; i++) {
@@ -752,12 +736,12 @@ Test(folder_client, one_client_many_threads, .timeout = 60)
 		pthread_create(&t[i], NULL, worker, &w[i]);
 	}
 	pthread_barrier_wait(&go);
-	t0 = now();
+	t0 = now_s();
 	for (int i = 0; i < THREADS; i++) {
 		pthread_join(t[i], NULL);
 		cr_expect_eq(w[i].ok, 10, "thread %d: %d of 10", i, w[i].ok);
 	}
-	wall = now() - t0;
+	wall = now_s() - t0;
 	/* Each thread has its own handle: 10 rounds of 50 ms, not 320. */
 	cr_expect_lt(wall, 10 * 0.05 * 3, "%d threads x 10 requests took %.2f s", THREADS, wall);
 	cr_expect_geq(stats_field(&s, NULL, "peak_concurrent_requests"), THREADS / 2);
@@ -765,7 +749,7 @@ Test(folder_client, one_client_many_threads, .timeout = 60)
 	cr_expect_eq(k.ok, THREADS * 10);
 	pthread_barrier_destroy(&go);
 	pl_folder_client_free(c);
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_client, usable_after_fork, .timeout = 30)
@@ -776,7 +760,7 @@ Test(folder_client, usable_after_fork, .timeout = 30)
 	int status;
 	pid_t pid;
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	c = client(&s, NULL);
 	cr_assert_eq(pl_folder_get(c, 1, before, sizeof(before), NULL), PL_FOLDER_OK);
 	pid = fork();
@@ -798,7 +782,7 @@ Test(folder_client, usable_after_fork, .timeout = 30)
 	cr_expect_eq(requests_for(&s, 1), 3);
 	cr_expect_eq(requests_for(&s, 2), 1);
 	pl_folder_client_free(c);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* --- the server control helper ------------------------------------------ */
@@ -810,14 +794,14 @@ Test(folder_client, server_ctl_reports_failures_fast, .timeout = 30,
 	const char *const bad[] = { "--latency-ms", "-5", NULL };
 	struct pl_server s;
 	char path[256];
-	double t0 = now();
+	double t0 = now_s();
 
 	cr_expect_eq(pl_folder_server_start("/nonexistent/folder-api-server", NULL, &s), -1);
 	cr_expect(strstr(s.error, "/nonexistent"), "%s", s.error);
 	cr_expect_eq(pl_folder_server_start(built(SERVER), bad, &s), -1);
 	cr_expect(strstr(s.error, "status 2"), "%s", s.error);
 	cr_expect_eq(s.pid, 0);
-	cr_expect_lt(now() - t0, 2.0, "a failing start took %.1f s", now() - t0);
+	cr_expect_lt(now_s() - t0, 2.0, "a failing start took %.1f s", now_s() - t0);
 	cr_expect_eq(pl_folder_server_stop(&s), -1, "stop of a server that never ran");
 
 	setenv("PARLAB_FOLDER_SERVER", "/x/y", 1);

@@ -30,53 +30,22 @@
 
 #include "folder_client.h"
 #include "folder_server_ctl.h"
+#include "cf_test_util.h"
+#include "folder_test_util.h"
 #include "model_checks.h"
 
-#define SERVER "workloads/folder-api-server"
 
-struct model {
-	const char *prog;
-	const char *args[3];
-};
+static const struct folder_model serial = { "serial/folders", { NULL } };
+static const struct folder_model thread_pool = { "executors/folders", { "--executor", "thread", NULL } };
+static const struct folder_model process_pool = { "executors/folders", { "--executor", "process", NULL } };
+static const struct folder_model pthreads = { "raw_threads/folders", { NULL } };
+static const struct folder_model forked = { "raw_processes/folders", { NULL } };
+static const struct folder_model openmp = { "openmp/folders", { NULL } };
 
-static const struct model serial = { "serial/folders", { NULL } };
-static const struct model thread_pool = { "executors/folders", { "--executor", "thread", NULL } };
-static const struct model process_pool = { "executors/folders", { "--executor", "process", NULL } };
-static const struct model pthreads = { "raw_threads/folders", { NULL } };
-static const struct model forked = { "raw_processes/folders", { NULL } };
-static const struct model openmp = { "openmp/folders", { NULL } };
-
-static const struct model *const parallel_models[] = {
+static const struct folder_model *const parallel_models[] = {
 	&thread_pool, &process_pool, &pthreads, &forked, &openmp,
 };
 #define N_PARALLEL (sizeof(parallel_models) / sizeof(parallel_models[0]))
-
-static const char *model_name(const struct model *m)
-{
-	static char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s%s%s", m->prog, m->args[0] ? " " : "",
-		 m->args[1] ? m->args[1] : "");
-	return buf;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void start(struct pl_server *s, const char *const *args)
-{
-	cr_assert_eq(pl_folder_server_start(built(SERVER), args, s), 0, "%s", s->error);
-}
-
-static void stop(struct pl_server *s)
-{
-	cr_expect_eq(pl_folder_server_stop(s), 0, "the server did not exit cleanly");
-}
 
 static size_t collect(char *p, size_t size, size_t n, void *user)
 {
@@ -267,13 +236,13 @@ Test(folder_faults, client_names_each_fault, .timeout = 90)
 		double t0, worst = 0;
 
 		snprintf(fault, sizeof(fault), "%s:1", c->fault);
-		start(&s, args);
+		server_start(&s, args);
 		cl = pl_folder_client_new(s.base_url, &o);
 		cr_assert(cl);
 		/* Several ids: each flavour of a fault (which malformed body,
 		 * which huge header) comes from a seeded draw per request. */
 		for (long id = 1; id <= 8; id++) {
-			t0 = now();
+			t0 = now_s();
 			cr_expect_eq(pl_folder_get(cl, id, name, sizeof(name), &e), c->status,
 				     "--fault %s, folder %ld: %s (%s)", fault, id,
 				     pl_folder_strstatus(e.status), e.message);
@@ -284,13 +253,13 @@ Test(folder_faults, client_names_each_fault, .timeout = 90)
 			cr_expect_eq(e.attempts, c->attempts, "--fault %s: %d attempts (%s)",
 				     fault, e.attempts, e.message);
 			cr_expect_eq(name[0], '\0', "--fault %s: a name came out: %s", fault, name);
-			if (now() - t0 > worst)
-				worst = now() - t0;
+			if (now_s() - t0 > worst)
+				worst = now_s() - t0;
 		}
 		cr_log_info("--fault %s: %s, slowest call %.2f s", fault,
 			    pl_folder_strstatus(c->status), worst);
 		pl_folder_client_free(cl);
-		stop(&s);
+		server_stop(&s);
 	}
 }
 
@@ -308,7 +277,7 @@ Test(folder_faults, client_recovers_from_some_faults, .timeout = 60)
 	char name[128], *body = malloc(65536);
 	int ok = 0;
 
-	start(&s, args);
+	server_start(&s, args);
 	cl = pl_folder_client_new(s.base_url, &o);
 	for (long id = 1; id <= 100; id++)
 		ok += pl_folder_get(cl, id, name, sizeof(name), NULL) == PL_FOLDER_OK;
@@ -327,7 +296,7 @@ Test(folder_faults, client_recovers_from_some_faults, .timeout = 60)
 	cr_expect_leq(k.retries, field(body, "requests_total") - ok);
 	free(body);
 	pl_folder_client_free(cl);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* --- the server killed mid-run ------------------------------------------- */
@@ -347,14 +316,14 @@ static void *killer_main(void *p)
 {
 	struct killer *k = p;
 	char *body = malloc(65536);
-	double deadline = now() + 30;
+	double deadline = now_s() + 30;
 
-	while (!atomic_load(&k->stop) && now() < deadline) {
+	while (!atomic_load(&k->stop) && now_s() < deadline) {
 		if (http(k->s, "GET", "/stats", body) == CURLE_OK &&
 		    field(body, "requests_total") >= k->after) {
 			kill(k->s->pid, SIGKILL);
 			k->killed = true;
-			k->at = now();
+			k->at = now_s();
 			break;
 		}
 		usleep(2000);
@@ -365,10 +334,10 @@ static void *killer_main(void *p)
 
 #define KILL_N 120
 
-static void server_killed_mid_run(const struct model *m)
+static void server_killed_mid_run(const struct folder_model *m)
 {
 	const char *server_args[] = { "--latency-ms", "20", NULL };
-	const char *name = model_name(m);
+	const char *name = folder_model_name(m);
 	struct pl_server ref_srv, srv;
 	struct run_result ref, r;
 	struct killer k = { .after = 15 };
@@ -377,16 +346,16 @@ static void server_killed_mid_run(const struct model *m)
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* The answers of a run that nothing disturbs, to check the names. */
-	start(&ref_srv, NULL);
+	server_start(&ref_srv, NULL);
 	const char *ref_args[] = { "--api", ref_srv.base_url, "-n", "120", "--print", NULL };
 	run_with(&ref, 60, serial.prog, ref_args, NULL);
-	stop(&ref_srv);
+	server_stop(&ref_srv);
 
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	k.s = &srv;
 	pthread_create(&k.t, NULL, killer_main, &k);
 	const char *args[] = { "--api", srv.base_url, "-n", "120", "--print", "-j", "4", NULL };
-	t0 = now();
+	t0 = now_s();
 	run_with(&r, 60, m->prog, args, m->args);
 	atomic_store(&k.stop, true);
 	pthread_join(k.t, NULL);
@@ -404,7 +373,7 @@ static void server_killed_mid_run(const struct model *m)
 		  "%s: no failure names the dead server:\n%s", name, r.err);
 	cr_log_info("%s: server killed after %ld requests; %ld named, %ld failed, "
 		    "%.2f s after the kill (run %.2f s)", name, k.after, t.named, t.failed,
-		    now() - k.at, now() - t0);
+		    now_s() - k.at, now_s() - t0);
 	run_result_free(&ref);
 	run_result_free(&r);
 }
@@ -461,7 +430,7 @@ Test(folder_faults, every_model_matches_serial_under_faults, .timeout = 180)
 	struct run_result want, got;
 	char *body = malloc(65536), *want_faults;
 
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	const char *args[] = { "--api", srv.base_url, "-n", "150", "--print", "-j", "4",
 			       "--attempts", "3", NULL };
 	run_with(&want, 60, serial.prog, args, NULL);
@@ -481,7 +450,7 @@ Test(folder_faults, every_model_matches_serial_under_faults, .timeout = 180)
 	char *want_err = without_prefix(want.err);
 
 	for (size_t m = 0; m < N_PARALLEL; m++) {
-		const char *name = model_name(parallel_models[m]);
+		const char *name = folder_model_name(parallel_models[m]);
 
 		http(&srv, "POST", "/stats/reset", body);
 		run_with(&got, 60, parallel_models[m]->prog, args, parallel_models[m]->args);
@@ -502,7 +471,7 @@ Test(folder_faults, every_model_matches_serial_under_faults, .timeout = 180)
 	free(want_faults);
 	free(body);
 	run_result_free(&want);
-	stop(&srv);
+	server_stop(&srv);
 }
 
 /* Half the answers later than the client waits: timeouts, retried, and
@@ -510,17 +479,17 @@ Test(folder_faults, every_model_matches_serial_under_faults, .timeout = 180)
 Test(folder_faults, every_model_accounts_for_slow_answers, .timeout = 180)
 {
 	const char *server_args[] = { "--fault", "slow:0.5", "--slow-ms", "3000", NULL };
-	const struct model *all[N_PARALLEL + 1] = { &serial };
+	const struct folder_model *all[N_PARALLEL + 1] = { &serial };
 	struct pl_server srv;
 	struct run_result r;
 
 	memcpy(all + 1, parallel_models, sizeof(parallel_models));
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	const char *args[] = { "--api", srv.base_url, "-n", "24", "--print", "-j", "4",
 			       "--timeout-ms", "300", "--attempts", "2", NULL };
 	for (size_t m = 0; m <= N_PARALLEL; m++) {
-		const char *name = model_name(all[m]);
-		double t0 = now();
+		const char *name = folder_model_name(all[m]);
+		double t0 = now_s();
 		struct tally t;
 
 		run_with(&r, 60, all[m]->prog, args, all[m]->args);
@@ -528,10 +497,10 @@ Test(folder_faults, every_model_accounts_for_slow_answers, .timeout = 180)
 		t = assert_accounted(name, &r, 24);
 		cr_expect(strstr(r.err, "timed out"), "%s: no timeout reported:\n%s", name, r.err);
 		cr_log_info("%s: --fault slow:0.5, 300 ms timeout: %ld named, %ld failed, %.2f s",
-			    name, t.named, t.failed, now() - t0);
+			    name, t.named, t.failed, now_s() - t0);
 		run_result_free(&r);
 	}
-	stop(&srv);
+	server_stop(&srv);
 }
 
 /* Every kind at once, resets included: whatever the order of failures,
@@ -543,18 +512,18 @@ Test(folder_faults, every_model_accounts_for_mixed_faults, .timeout = 180)
 		"--fault", "malformed:0.05", "--fault", "huge-header:0.05",
 		"--fault", "slow:0.05", "--slow-ms", "3000", NULL,
 	};
-	const struct model *all[N_PARALLEL + 1] = { &serial };
+	const struct folder_model *all[N_PARALLEL + 1] = { &serial };
 	struct pl_server srv;
 	struct run_result r;
 	char *body = malloc(65536);
 
 	memcpy(all + 1, parallel_models, sizeof(parallel_models));
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	const char *args[] = { "--api", srv.base_url, "-n", "100", "--print", "-j", "4",
 			       "--timeout-ms", "500", "--attempts", "3", NULL };
 	for (size_t m = 0; m <= N_PARALLEL; m++) {
-		const char *name = model_name(all[m]);
-		double t0 = now();
+		const char *name = folder_model_name(all[m]);
+		double t0 = now_s();
 		struct tally t;
 
 		http(&srv, "POST", "/stats/reset", body);
@@ -567,9 +536,9 @@ Test(folder_faults, every_model_accounts_for_mixed_faults, .timeout = 180)
 		cr_assert(faults, "%s", body);
 		faults[strcspn(faults, "}")] = '\0';
 		cr_log_info("%s: %ld named, %ld failed, %.2f s; %s}", name, t.named, t.failed,
-			    now() - t0, faults);
+			    now_s() - t0, faults);
 		run_result_free(&r);
 	}
 	free(body);
-	stop(&srv);
+	server_stop(&srv);
 }

@@ -32,27 +32,10 @@
 
 #include "folder_client.h"
 #include "folder_server_ctl.h"
+#include "cf_test_util.h"
+#include "folder_test_util.h"
 #include "support.h"
 
-#define SERVER "workloads/folder-api-server"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void start(struct pl_server *s, const char *const *args)
-{
-	cr_assert_eq(pl_folder_server_start(built(SERVER), args, s), 0, "%s", s->error);
-}
-
-static void stop(struct pl_server *s)
-{
-	cr_expect_eq(pl_folder_server_stop(s), 0, "the server did not exit cleanly");
-}
 
 /* A connected socket to the server, with receive and send timeouts. */
 static int dial(const struct pl_server *s, double timeout_s)
@@ -191,7 +174,7 @@ Test(folder_hostile, malformed_requests_get_4xx, .timeout = 60)
 	const char *args[] = { "--conn-timeout", "2", NULL };
 	struct pl_server s;
 
-	start(&s, args);
+	server_start(&s, args);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct hostile *c = &cases[i];
 		int got = exchange(&s, c->req, c->len ? c->len : strlen(c->req));
@@ -201,7 +184,7 @@ Test(folder_hostile, malformed_requests_get_4xx, .timeout = 60)
 			  "%s: got %d, want %d", c->what, got, c->want);
 		assert_serves(&s, c->what);
 	}
-	stop(&s);
+	server_stop(&s);
 }
 
 /* Too long to hold: the request line, one header, many headers, and
@@ -214,7 +197,7 @@ Test(folder_hostile, oversized_requests, .timeout = 60)
 	char *req;
 	int got;
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	req = build("GET /v3/folders/", '1', 100000, " HTTP/1.1\r\nHost: t\r\n\r\n", &len);
 	got = exchange(&s, req, len);
 	cr_expect_eq(got, 414, "a 100 KB URL: %d", got);
@@ -244,7 +227,7 @@ Test(folder_hostile, oversized_requests, .timeout = 60)
 	cr_expect(got == 400 || got == 431 || got == 414 || got == CLOSED, "64 KB of noise: %d", got);
 	free(req);
 	assert_serves(&s, "64 KB of noise");
-	stop(&s);
+	server_stop(&s);
 }
 
 /* --- floods ------------------------------------------------------------------ */
@@ -261,13 +244,13 @@ static void *victim_main(void *p)
 	struct victim *v = p;
 	struct pl_folder_client *c = pl_folder_client_new(v->s->base_url, NULL);
 	char name[128];
-	double deadline = now() + 30;
+	double deadline = now_s() + 30;
 
 	do {
 		v->tries++;
 		v->ok += pl_folder_get(c, 1000 + v->tries, name, sizeof(name), NULL) == PL_FOLDER_OK;
 		usleep(5000);
-	} while ((atomic_load(&v->go_on) || v->tries < 20) && now() < deadline);
+	} while ((atomic_load(&v->go_on) || v->tries < 20) && now_s() < deadline);
 	pl_folder_client_free(c);
 	return NULL;
 }
@@ -287,7 +270,7 @@ Test(folder_hostile, flood_of_connections_while_serving, .timeout = 90)
 	int answered = 0, closed = 0;
 	char buf[512];
 
-	start(&s, args);
+	server_start(&s, args);
 	v.s = &s;
 	pthread_create(&t, NULL, victim_main, &v);
 	for (int i = 0; i < FLOOD; i++) {
@@ -319,7 +302,7 @@ Test(folder_hostile, flood_of_connections_while_serving, .timeout = 90)
 	cr_log_info("flood of %d: the normal client got %d of %d; %d answered, %d closed",
 		    FLOOD, v.ok, v.tries, answered, closed);
 	assert_serves(&s, "the flood");
-	stop(&s);
+	server_stop(&s);
 }
 
 /* Past --max-connections the server closes new connections at once
@@ -334,8 +317,8 @@ Test(folder_hostile, connection_limit_holds, .timeout = 60)
 	char buf[64];
 	double deadline, t0;
 
-	start(&s, args);
-	t0 = now();
+	server_start(&s, args);
+	t0 = now_s();
 	for (int i = 0; i < 48; i++)
 		fds[i] = dial(&s, 3);
 	/* The first 16 are held (until the timeout closes them too); the
@@ -345,25 +328,25 @@ Test(folder_hostile, connection_limit_holds, .timeout = 60)
 		ssize_t n = recv(fds[i], buf, sizeof(buf), 0);
 
 		refused += n == 0 || (n < 0 && errno == ECONNRESET);
-		soon += now() - t0 < 0.5;
+		soon += now_s() - t0 < 0.5;
 	}
 	cr_expect_eq(refused, 48, "%d of 48 closed", refused);
 	cr_log_info("--max-connections 16, 48 connections: %d closed within 0.5 s, "
-		    "all 48 after %.1f s", soon, now() - t0);
+		    "all 48 after %.1f s", soon, now_s() - t0);
 
 	/* The server is not wedged: a normal request succeeds, the flood's
 	 * sockets still open on our side. */
-	deadline = now() + 10;
+	deadline = now_s() + 10;
 	int got;
 	static const char ok[] = REQ("GET /v3/folders/1");
 
-	while ((got = exchange(&s, ok, sizeof(ok) - 1)) != 200 && now() < deadline)
+	while ((got = exchange(&s, ok, sizeof(ok) - 1)) != 200 && now_s() < deadline)
 		usleep(50000);
 	cr_expect_eq(got, 200, "not served again after the flood timed out: %d", got);
 	for (int i = 0; i < 48; i++)
 		close(fds[i]);
 	assert_serves(&s, "a flood past --max-connections");
-	stop(&s);
+	server_stop(&s);
 }
 
 struct burst {
@@ -412,7 +395,7 @@ Test(folder_hostile, request_flood_is_answered, .timeout = 90)
 	struct pl_server s;
 	int ok = 0, refused = 0, want_ok = 0;
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	for (int i = 0; i < BURSTS; i++) {
 		b[i] = (struct burst){ .s = &s, .seed = i + 1 };
 		pthread_create(&t[i], NULL, burst_main, &b[i]);
@@ -429,5 +412,5 @@ Test(folder_hostile, request_flood_is_answered, .timeout = 90)
 	cr_expect_eq(ok + refused, BURSTS * 100, "%d 200s and %d 4xx of %d", ok, refused,
 		     BURSTS * 100);
 	assert_serves(&s, "a request flood");
-	stop(&s);
+	server_stop(&s);
 }

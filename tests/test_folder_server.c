@@ -26,27 +26,11 @@
 #include <unistd.h>
 
 #include "folder_server_ctl.h"
+#include "cf_test_util.h"
+#include "folder_test_util.h"
 #include "support.h"
 
 #define SERVER "workloads/folder-api-server"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void start(struct pl_server *s, const char *const *args)
-{
-	cr_assert_eq(pl_folder_server_start(built(SERVER), args, s), 0, "%s", s->error);
-}
-
-static void stop(struct pl_server *s)
-{
-	cr_expect_eq(pl_folder_server_stop(s), 0, "the server did not exit cleanly");
-}
 
 struct reply {
 	long code;
@@ -233,7 +217,7 @@ Test(folder_server, binds_loopback_only, .timeout = 30)
 	bool loopback = false, other = false;
 	FILE *f;
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	f = fopen("/proc/net/tcp", "r");
 	cr_assert(f);
 	snprintf(want, sizeof(want), ":%04X", s.port);
@@ -252,7 +236,7 @@ Test(folder_server, binds_loopback_only, .timeout = 30)
 	}
 	fclose(f);
 	cr_expect(loopback && !other, "port %d: loopback %d, other %d", s.port, loopback, other);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* Where it listens is what the command line says, and only loopback
@@ -290,13 +274,13 @@ Test(folder_server, bind_other_loopback_addresses, .timeout = 30)
 	char url[128];
 	CURL *h;
 
-	start(&s, v4);
+	server_start(&s, v4);
 	h = curl_easy_init();
 	snprintf(url, sizeof(url), "http://127.0.0.2:%d/v3/folders/1", s.port);
 	request_on(h, "GET", url, &rp);
 	cr_expect_eq(rp.code, 200, "%s: %ld", url, rp.code);
 	curl_easy_cleanup(h);
-	stop(&s);
+	server_stop(&s);
 
 	/* IPv6 may be off in a container: then the server says so and
 	 * exits 1, and there is nothing more to check. */
@@ -309,7 +293,7 @@ Test(folder_server, bind_other_loopback_addresses, .timeout = 30)
 	request_on(h, "GET", url, &rp);
 	cr_expect_eq(rp.code, 200, "%s: %ld", url, rp.code);
 	curl_easy_cleanup(h);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* --port-file is replaced by rename, never written through: a symlink
@@ -364,7 +348,7 @@ Test(folder_server, holds_no_file_open, .timeout = 30)
 	struct dirent *d;
 	DIR *fds;
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	cr_expect_eq(get(&s, "/v3/folders/1"), 200);
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)s.pid);
 	fds = opendir(dir);
@@ -384,7 +368,7 @@ Test(folder_server, holds_no_file_open, .timeout = 30)
 			  !strncmp(target, "/dev/pts/", 9), "fd %s: %s", d->d_name, target);
 	}
 	closedir(fds);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* --- answers --------------------------------------------------------- */
@@ -399,9 +383,9 @@ Test(folder_server, folder_like_resource_manager, .timeout = 30)
 	char na[64], nb[64], nc[64];
 	int differ = 0;
 
-	start(&a, seed7);
-	start(&b, seed7);
-	start(&c, seed8);
+	server_start(&a, seed7);
+	server_start(&b, seed7);
+	server_start(&c, seed8);
 
 	cr_assert_eq(request(&a, "GET", "/v3/folders/123", &r), 200);
 	cr_expect(!strncmp(r.content_type, "application/json", 16), "%s", r.content_type);
@@ -426,9 +410,9 @@ Test(folder_server, folder_like_resource_manager, .timeout = 30)
 		differ += strcmp(na, nc) != 0;
 	}
 	cr_expect_gt(differ, 10, "seed 8 gave mostly the names of seed 7");
-	stop(&a);
-	stop(&b);
-	stop(&c);
+	server_stop(&a);
+	server_stop(&b);
+	server_stop(&c);
 }
 
 Test(folder_server, every_status_path, .timeout = 30)
@@ -461,7 +445,7 @@ Test(folder_server, every_status_path, .timeout = 30)
 	struct pl_server s;
 	struct reply r;
 
-	start(&s, args);
+	server_start(&s, args);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct json_object *o, *e;
 
@@ -480,7 +464,7 @@ Test(folder_server, every_status_path, .timeout = 30)
 			cr_expect(*r.allow, "405 without Allow");
 		json_object_put(o);
 	}
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_server, rate_limit_answers_429_with_retry_after, .timeout = 30)
@@ -490,7 +474,7 @@ Test(folder_server, rate_limit_answers_429_with_retry_after, .timeout = 30)
 	struct reply r;
 	long ms;
 
-	start(&s, args);
+	server_start(&s, args);
 	/* A full bucket lets the burst through... */
 	for (int i = 0; i < 3; i++)
 		cr_expect_eq(get(&s, "/v3/folders/1"), 200, "request %d of the burst", i);
@@ -503,7 +487,7 @@ Test(folder_server, rate_limit_answers_429_with_retry_after, .timeout = 30)
 	/* Waiting what it said is enough. */
 	usleep((useconds_t)(ms + 20) * 1000);
 	cr_expect_eq(get(&s, "/v3/folders/1"), 200);
-	stop(&s);
+	server_stop(&s);
 }
 
 Test(folder_server, transient_errors_are_seeded, .timeout = 60)
@@ -513,16 +497,16 @@ Test(folder_server, transient_errors_are_seeded, .timeout = 60)
 	struct pl_server s, a, b;
 	int n503 = 0, total = 0;
 
-	start(&s, always);
+	server_start(&s, always);
 	for (int i = 0; i < 5; i++)
 		cr_expect_eq(get(&s, "/v3/folders/5"), 503);
 	/* Permanent errors stay what they are. */
 	cr_expect_eq(get(&s, "/v3/folders/404"), 404);
-	stop(&s);
+	server_stop(&s);
 
 	/* Two servers, one seed: the same sequence of answers per id. */
-	start(&a, half);
-	start(&b, half);
+	server_start(&a, half);
+	server_start(&b, half);
 	for (long id = 1; id <= 30; id++) {
 		for (int k = 0; k < 3; k++) {
 			char path[64];
@@ -538,8 +522,8 @@ Test(folder_server, transient_errors_are_seeded, .timeout = 60)
 		}
 	}
 	cr_expect(n503 > total / 5 && n503 < 4 * total / 5, "%d of %d were 503", n503, total);
-	stop(&a);
-	stop(&b);
+	server_stop(&a);
+	server_stop(&b);
 }
 
 Test(folder_server, stats_count_what_happened, .timeout = 30)
@@ -549,7 +533,7 @@ Test(folder_server, stats_count_what_happened, .timeout = 30)
 	struct reply r;
 	long code;
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	get(&s, "/v3/folders/1");
 	get(&s, "/v3/folders/1");
 	get(&s, "/v3/folders/1");
@@ -584,7 +568,7 @@ Test(folder_server, stats_count_what_happened, .timeout = 30)
 	cr_expect_eq(int_field(st, "distinct_ids"), 0);
 	cr_expect_eq(stat_of(st, "by_status", "200"), 0);
 	json_object_put(st);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* --- concurrency ------------------------------------------------------- */
@@ -631,17 +615,17 @@ Test(folder_server, many_clients_wait_one_latency, .timeout = 60)
 	long code;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	start(&s, args);
+	server_start(&s, args);
 	pthread_barrier_init(&go, NULL, CLIENTS + 1);
 	for (int i = 0; i < CLIENTS; i++) {
 		arg[i] = (struct client_arg){ &s, &go, i + 1, 0 };
 		cr_assert_eq(pthread_create(&t[i], NULL, one_client, &arg[i]), 0);
 	}
 	pthread_barrier_wait(&go);
-	t0 = now();
+	t0 = now_s();
 	for (int i = 0; i < CLIENTS; i++)
 		pthread_join(t[i], NULL);
-	wall = (now() - t0) * 1000;
+	wall = (now_s() - t0) * 1000;
 	pthread_barrier_destroy(&go);
 
 	for (int i = 0; i < CLIENTS; i++)
@@ -653,7 +637,7 @@ Test(folder_server, many_clients_wait_one_latency, .timeout = 60)
 	cr_expect_geq(int_field(st, "peak_concurrent_requests"), CLIENTS / 2,
 		      "%s", json_object_to_json_string(st));
 	json_object_put(st);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* A client that sends half a request and then nothing must not stall the
@@ -668,22 +652,22 @@ Test(folder_server, slow_client_is_cut_off, .timeout = 30)
 	double t0;
 	int fd;
 
-	start(&s, args);
+	server_start(&s, args);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	addr.sin_port = htons((uint16_t)s.port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	cr_assert_gt(write(fd, "GET /v3/fol", 11), 0);
 
-	t0 = now();
+	t0 = now_s();
 	cr_expect_eq(get(&s, "/v3/folders/1"), 200);
-	cr_expect_lt(now() - t0, 0.5, "a stalled client held up another one");
+	cr_expect_lt(now_s() - t0, 0.5, "a stalled client held up another one");
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	cr_expect_leq(read(fd, buf, sizeof(buf)), 0, "the stalled connection was not closed");
-	cr_expect_lt(now() - t0, 4, "closed only after %.1f s", now() - t0);
+	cr_expect_lt(now_s() - t0, 4, "closed only after %.1f s", now_s() - t0);
 	close(fd);
-	stop(&s);
+	server_stop(&s);
 }
 
 /* --- stopping ---------------------------------------------------------- */
@@ -713,24 +697,24 @@ Test(folder_server, stops_cleanly_on_sigterm_and_sigint, .timeout = 30)
 	double t0;
 	int status;
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	get(&s, "/v3/folders/1");
 	cr_expect_eq(pl_folder_server_stop(&s), 0, "SIGTERM: not a clean exit");
 
-	start(&s, NULL);
+	server_start(&s, NULL);
 	kill(s.pid, SIGINT);
-	t0 = now();
-	while (waitpid(s.pid, &status, WNOHANG) == 0 && now() - t0 < 5)
+	t0 = now_s();
+	while (waitpid(s.pid, &status, WNOHANG) == 0 && now_s() - t0 < 5)
 		usleep(2000);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGINT: status %d", status);
 
 	/* Requests in the middle of a 20 s latency do not hold up the stop. */
-	start(&s, slow);
+	server_start(&s, slow);
 	snprintf(url, sizeof(url), "%s/v3/folders/1", s.base_url);
 	pthread_create(&t, NULL, slow_request, url);
 	usleep(200000);
-	t0 = now();
+	t0 = now_s();
 	cr_expect_eq(pl_folder_server_stop(&s), 0);
-	cr_expect_lt(now() - t0, 2, "stop waited %.1f s for a sleeping request", now() - t0);
+	cr_expect_lt(now_s() - t0, 2, "stop waited %.1f s for a sleeping request", now_s() - t0);
 	pthread_join(t, NULL);
 }

@@ -22,15 +22,12 @@
 #include <unistd.h>
 
 #include "folder_server_ctl.h"
+#include "cf_test_util.h"
+#include "folder_test_util.h"
 #include "model_checks.h"
 
-struct model {
-	const char *prog;
-	const char *args[3];
-};
-
 /* Every parallel model; serial is the reference. */
-static const struct model models[] = {
+static const struct folder_model models[] = {
 	{ "executors/folders", { "--executor", "thread", NULL } },
 	{ "executors/folders", { "--executor", "process", NULL } },
 	{ "raw_threads/folders", { NULL } },
@@ -39,35 +36,7 @@ static const struct model models[] = {
 };
 #define N_MODELS (sizeof(models) / sizeof(models[0]))
 
-static const char *model_name(const struct model *m)
-{
-	static char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s%s%s", m->prog, m->args[0] ? " " : "",
-		 m->args[1] ? m->args[1] : "");
-	return buf;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* --- the server ---------------------------------------------------------- */
-
-static void start(struct pl_server *s, const char *const *args)
-{
-	cr_assert_eq(pl_folder_server_start(built("workloads/folder-api-server"), args, s), 0,
-		     "%s", s->error);
-}
-
-static void stop(struct pl_server *s)
-{
-	cr_expect_eq(pl_folder_server_stop(s), 0, "the server did not exit cleanly");
-}
 
 static size_t collect(char *p, size_t size, size_t n, void *user)
 {
@@ -231,7 +200,7 @@ Test(folders_models, match_serial_with_duplicates_and_bad_ids, .timeout = 90)
 
 	for (size_t i = 0; i < n; i++)
 		injected += fails(ids[i]);
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 
 	const char *base[] = { "--api", srv.base_url, "--ids", file, NULL };
 	run_with(&want, 30, "serial/folders", base, NULL);
@@ -253,12 +222,12 @@ Test(folders_models, match_serial_with_duplicates_and_bad_ids, .timeout = 90)
 
 			run_with(&got, 30, models[m].prog, args, models[m].args);
 			char *got_err = without_prefix(got.err);
-			cr_expect_eq(got.status, 1, "%s -j %s: status %d", model_name(&models[m]),
+			cr_expect_eq(got.status, 1, "%s -j %s: status %d", folder_model_name(&models[m]),
 				     jobs[j], got.status);
 			cr_expect_str_eq(got.out, want.out, "%s -j %s: stdout differs from serial's",
-					 model_name(&models[m]), jobs[j]);
+					 folder_model_name(&models[m]), jobs[j]);
 			cr_expect_str_eq(got_err, want_err, "%s -j %s: stderr differs from serial's",
-					 model_name(&models[m]), jobs[j]);
+					 folder_model_name(&models[m]), jobs[j]);
 			free(got_err);
 			run_result_free(&got);
 		}
@@ -267,7 +236,7 @@ Test(folders_models, match_serial_with_duplicates_and_bad_ids, .timeout = 90)
 	run_result_free(&want);
 	unlink(file);
 	free(file);
-	stop(&srv);
+	server_stop(&srv);
 }
 
 /* -n's generated list (30 % repeats, 10 % failing by default): the
@@ -279,7 +248,7 @@ Test(folders_models, generated_list_matches_serial, .timeout = 60)
 	struct pl_server srv;
 	struct run_result want, got;
 
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	const char *args[] = { "--api", srv.base_url, "-n", "300", "-j", "8", NULL };
 	run_with(&want, 30, "serial/folders", args, NULL);
 	cr_assert_eq(want.status, 1, "serial: %s", want.err);
@@ -293,15 +262,15 @@ Test(folders_models, generated_list_matches_serial, .timeout = 60)
 
 	for (size_t m = 0; m < N_MODELS; m++) {
 		run_with(&got, 30, models[m].prog, args, models[m].args);
-		cr_expect_eq(got.status, 1, "%s: status %d", model_name(&models[m]), got.status);
+		cr_expect_eq(got.status, 1, "%s: status %d", folder_model_name(&models[m]), got.status);
 		cr_expect(strstr(got.out, ": 300 ids, 210 distinct, ") &&
 			  strncmp(strstr(got.out, "checksum 0x"), sum, 29) == 0,
-			  "%s: %s, serial: %s", model_name(&models[m]), got.out, want.out);
-		cr_expect_eq(count_substr(got.err, "\n"), failed, "%s", model_name(&models[m]));
+			  "%s: %s, serial: %s", folder_model_name(&models[m]), got.out, want.out);
+		cr_expect_eq(count_substr(got.err, "\n"), failed, "%s", folder_model_name(&models[m]));
 		run_result_free(&got);
 	}
 	run_result_free(&want);
-	stop(&srv);
+	server_stop(&srv);
 }
 
 /* The single-flight cache: each id once at the server, even when its
@@ -318,15 +287,15 @@ Test(folders_models, one_request_per_distinct_id, .timeout = 90)
 	for (size_t i = 0; i < 120; i++)
 		ids[i] = i / 4 % 10 == 3 ? 5000 * (long)(i / 4) + 404 : 1000 + (long)(i / 4);
 	char *file = write_ids(ids, 120);
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 
 	for (size_t m = 0; m <= N_MODELS; m++) {
-		const struct model *mod = m < N_MODELS ? &models[m] : NULL;
+		const struct folder_model *mod = m < N_MODELS ? &models[m] : NULL;
 		const char *args[] = { "--api", srv.base_url, "--ids", file, "-j", "8", NULL };
 
 		reset(&srv);
 		run_with(&r, 30, mod ? mod->prog : "serial/folders", args, mod ? mod->args : NULL);
-		const char *name = mod ? model_name(mod) : "serial/folders";
+		const char *name = mod ? folder_model_name(mod) : "serial/folders";
 		cr_expect_eq(r.status, 1, "%s: status %d: %s", name, r.status, r.err);
 		cr_expect_eq(count_substr(r.err, "\n"), 12, "%s:\n%s", name, r.err);
 		const char *st = http(&srv, "GET", "/stats");
@@ -337,7 +306,7 @@ Test(folders_models, one_request_per_distinct_id, .timeout = 90)
 	}
 	unlink(file);
 	free(file);
-	stop(&srv);
+	server_stop(&srv);
 }
 
 /* Transient 503s: the client retries them, and since the server's faults
@@ -350,7 +319,7 @@ Test(folders_models, retries_match_serial, .timeout = 90)
 	struct pl_server srv;
 	struct run_result want, got;
 
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	const char *args[] = { "--api", srv.base_url, "-n", "40", "-j", "4", "--print", NULL };
 	reset(&srv);
 	run_with(&want, 30, "serial/folders", args, NULL);
@@ -362,16 +331,16 @@ Test(folders_models, retries_match_serial, .timeout = 90)
 	for (size_t m = 0; m < N_MODELS; m++) {
 		reset(&srv);
 		run_with(&got, 30, models[m].prog, args, models[m].args);
-		cr_expect_str_eq(got.out, want.out, "%s", model_name(&models[m]));
+		cr_expect_str_eq(got.out, want.out, "%s", folder_model_name(&models[m]));
 		char *per_id = requests_per_id(&srv);
 		cr_expect_str_eq(per_id, want_per_id, "%s: other requests per id than serial",
-				 model_name(&models[m]));
+				 folder_model_name(&models[m]));
 		free(per_id);
 		run_result_free(&got);
 	}
 	free(want_per_id);
 	run_result_free(&want);
-	stop(&srv);
+	server_stop(&srv);
 }
 
 /* No options: the seed's run, with a server of the program's own. */
@@ -388,9 +357,9 @@ Test(folders_models, seed_run_exits_0, .timeout = 60)
 
 	for (size_t m = 0; m < N_MODELS; m++) {
 		run_with(&got, 30, models[m].prog, NULL, models[m].args);
-		cr_expect_eq(got.status, 0, "%s: %s", model_name(&models[m]), got.err);
-		cr_expect_str_empty(got.err, "%s", model_name(&models[m]));
-		cr_expect_str_eq(got.out, want.out, "%s", model_name(&models[m]));
+		cr_expect_eq(got.status, 0, "%s: %s", folder_model_name(&models[m]), got.err);
+		cr_expect_str_empty(got.err, "%s", folder_model_name(&models[m]));
+		cr_expect_str_eq(got.out, want.out, "%s", folder_model_name(&models[m]));
 		run_result_free(&got);
 	}
 	/* The five workers are the seed's, and the help says so. */
@@ -416,17 +385,17 @@ Test(folders_models, rate_limit_holds, .timeout = 90)
 	struct pl_server srv;
 	struct run_result r;
 
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	for (size_t m = 0; m <= N_MODELS; m++) {
-		const struct model *mod = m < N_MODELS ? &models[m] : NULL;
-		const char *name = mod ? model_name(mod) : "serial/folders";
+		const struct folder_model *mod = m < N_MODELS ? &models[m] : NULL;
+		const char *name = mod ? folder_model_name(mod) : "serial/folders";
 		const char *args[] = { "--api", srv.base_url, "-n", "30", "--dup-percent", "0",
 				       "--bad-percent", "0", "-j", "8", "--rate", "25", NULL };
 
 		reset(&srv);
-		double t0 = now();
+		double t0 = now_s();
 		run_with(&r, 30, mod ? mod->prog : "serial/folders", args, mod ? mod->args : NULL);
-		double wall = now() - t0;
+		double wall = now_s() - t0;
 		cr_expect_eq(r.status, 0, "%s: %s", name, r.err);
 		const char *st = http(&srv, "GET", "/stats");
 		cr_expect_eq(field(st, "429"), 0, "%s went over the rate: %s", name, st);
@@ -443,7 +412,7 @@ Test(folders_models, rate_limit_holds, .timeout = 90)
 	cr_expect_gt(field(http(&srv, "GET", "/stats"), "429"), 0,
 		     "8 workers without --rate should exceed the server's limit");
 	run_result_free(&r);
-	stop(&srv);
+	server_stop(&srv);
 }
 
 /* --stats counts the workers each model created (the server, which only
@@ -468,9 +437,9 @@ Test(folders_models, stats_count_workers, .timeout = 60)
 	struct pl_server srv;
 	struct run_result r;
 
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
-		const struct model *m = &models[want[w].model];
+		const struct folder_model *m = &models[want[w].model];
 
 		for (size_t c = 0; c < 2; c++) {
 			const char *args[] = { "--api", srv.base_url, "-n", "20", "--bad-percent",
@@ -478,9 +447,9 @@ Test(folders_models, stats_count_workers, .timeout = 60)
 			long expect = (want[w].per_worker ? atol(counts[c]) : 0) + want[w].extra;
 
 			run_with(&r, 30, m->prog, args, m->args);
-			cr_expect_eq(r.status, 0, "%s: %s", model_name(m), r.err);
+			cr_expect_eq(r.status, 0, "%s: %s", folder_model_name(m), r.err);
 			cr_expect_eq(stats_field(&r, want[w].key), expect, "%s -j %s: %s %ld, want %ld",
-				     model_name(m), counts[c], want[w].key,
+				     folder_model_name(m), counts[c], want[w].key,
 				     stats_field(&r, want[w].key), expect);
 			run_result_free(&r);
 		}
@@ -497,11 +466,11 @@ Test(folders_models, stats_count_workers, .timeout = 60)
 					NULL };
 
 		run_with(&r, 30, models[m].prog, check, models[m].args);
-		cr_expect_eq(r.status, 1, "%s --check", model_name(&models[m]));
-		cr_expect_not(strstr(r.err, "check failed"), "%s: %s", model_name(&models[m]), r.err);
+		cr_expect_eq(r.status, 1, "%s --check", folder_model_name(&models[m]));
+		cr_expect_not(strstr(r.err, "check failed"), "%s: %s", folder_model_name(&models[m]), r.err);
 		run_result_free(&r);
 	}
-	stop(&srv);
+	server_stop(&srv);
 }
 
 Test(folders_models, bad_options_exit_2, .timeout = 60)
@@ -548,7 +517,7 @@ Test(folders_models, ids_file, .timeout = 30)
 	cr_assert(fd >= 0);
 	dprintf(fd, "# three folders\n1234,5678\n\n  1234 # again\n0\n");
 	close(fd);
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 
 	const char *all[] = { "--api", srv.base_url, "--ids", path, NULL };
 	run_with(&r, 30, "openmp/folders", all, NULL);
@@ -571,7 +540,7 @@ Test(folders_models, ids_file, .timeout = 30)
 		cr_expect(strstr(r.out, wanted[i]), "--help lacks %s", wanted[i]);
 	run_result_free(&r);
 	unlink(path);
-	stop(&srv);
+	server_stop(&srv);
 }
 
 /* A child that dies mid-run: reported with its signal, its folders
@@ -582,7 +551,7 @@ Test(folders_models, crashed_child_is_reported, .timeout = 60)
 	struct pl_server srv;
 	struct run_result r;
 
-	start(&srv, server_args);
+	server_start(&srv, server_args);
 	const char *args[] = { "--api", srv.base_url, "-n", "40", "--bad-percent", "0",
 			       "-j", "4", NULL };
 	setenv("PARLAB_TEST_CRASH_WORKER", "1", 1);
@@ -594,5 +563,5 @@ Test(folders_models, crashed_child_is_reported, .timeout = 60)
 	cr_expect(strstr(r.err, "no answer: its worker died"), "%s", r.err);
 	cr_expect(strstr(r.out, ": 40 ids, "), "%s", r.out);
 	run_result_free(&r);
-	stop(&srv);
+	server_stop(&srv);
 }
