@@ -3,6 +3,8 @@
 #ifndef PARLAB_FOLDER_TEST_UTIL_H
 #define PARLAB_FOLDER_TEST_UTIL_H
 
+#include <stddef.h>
+
 #include "folder_server_ctl.h"
 
 /* A model's folders program and its extra arguments (NULL-terminated). */
@@ -20,5 +22,13 @@ void server_start(struct pl_server *s, const char *const *args);
 
 /* Stops it; a server that does not exit cleanly fails the test. */
 void server_stop(struct pl_server *s);
+
+/* A libcurl write callback appending to a NUL-terminated buffer of
+ * 65536 bytes (user); what does not fit is dropped. */
+size_t folder_collect_body(char *p, size_t size, size_t n, void *user);
+
+/* A copy of stderr without each line's "PROG: ", which differs between
+ * models (malloc'ed). */
+char *without_prefix(const char *err);
 
 #endif

@@ -45,18 +45,6 @@ static struct pl_folder_client *client(const struct pl_server *s,
 	return c;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *user)
-{
-	char *buf = user;
-	size_t len = strlen(buf), add = size * n;
-
-	if (len + add < 65536) {
-		memcpy(buf + len, p, add);
-		buf[len + add] = '\0';
-	}
-	return size * n;
-}
-
 /* /stats, fetched with plain libcurl. */
 static struct json_object *server_stats(const struct pl_server *s)
 {
@@ -70,7 +58,7 @@ static struct json_object *server_stats(const struct pl_server *s)
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, folder_collect_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	cr_assert_eq(curl_easy_perform(h), CURLE_OK);
 	curl_easy_cleanup(h);

@@ -47,18 +47,6 @@ static const struct folder_model *const parallel_models[] = {
 };
 #define N_PARALLEL (sizeof(parallel_models) / sizeof(parallel_models[0]))
 
-static size_t collect(char *p, size_t size, size_t n, void *user)
-{
-	char *buf = user;
-	size_t len = strlen(buf), add = size * n;
-
-	if (len + add < 65536) {
-		memcpy(buf + len, p, add);
-		buf[len + add] = '\0';
-	}
-	return size * n;
-}
-
 /* GET or POST base_url + path into body[65536]; the curl result. */
 static CURLcode http(const struct pl_server *s, const char *method, const char *path,
 		     char *body)
@@ -76,7 +64,7 @@ static CURLcode http(const struct pl_server *s, const char *method, const char *
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "POST") == 0)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, folder_collect_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	rc = curl_easy_perform(h);
 	curl_easy_cleanup(h);
@@ -101,25 +89,6 @@ static int count_substr(const char *s, const char *sub)
 	for (const char *p = s; (p = strstr(p, sub)); p += strlen(sub))
 		n++;
 	return n;
-}
-
-/* stderr without each line's "PROG: ", which differs between models. */
-static char *without_prefix(const char *err)
-{
-	char *out = calloc(strlen(err) + 1, 1), *end = out;
-
-	while (*err) {
-		const char *nl = strchr(err, '\n');
-		const char *colon = strstr(err, ": ");
-		size_t len = nl ? (size_t)(nl - err) + 1 : strlen(err);
-
-		if (colon && colon < err + len)
-			len -= (size_t)(colon + 2 - err), err = colon + 2;
-		memcpy(end, err, len);
-		end += len;
-		err += len;
-	}
-	return out;
 }
 
 /* --- the accounting ----------------------------------------------------- */

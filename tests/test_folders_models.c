@@ -38,18 +38,6 @@ static const struct folder_model models[] = {
 
 /* --- the server ---------------------------------------------------------- */
 
-static size_t collect(char *p, size_t size, size_t n, void *user)
-{
-	char *buf = user;
-	size_t len = strlen(buf), add = size * n;
-
-	if (len + add < 65536) {
-		memcpy(buf + len, p, add);
-		buf[len + add] = '\0';
-	}
-	return size * n;
-}
-
 /* GET or POST base_url + path; the body, in a static buffer. */
 static const char *http(const struct pl_server *s, const char *method, const char *path)
 {
@@ -65,7 +53,7 @@ static const char *http(const struct pl_server *s, const char *method, const cha
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "POST") == 0)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, folder_collect_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	cr_assert_eq(curl_easy_perform(h), CURLE_OK, "%s %s failed", method, url);
 	curl_easy_cleanup(h);
@@ -124,25 +112,6 @@ static char *write_ids(const long *ids, size_t n)
 		fprintf(f, "%ld%s", ids[i], i % 8 == 7 ? "\n" : ", ");
 	fclose(f);
 	return path;
-}
-
-/* stderr without each line's "PROG: ", which differs between models. */
-static char *without_prefix(const char *err)
-{
-	char *out = calloc(strlen(err) + 1, 1), *end = out;
-
-	while (*err) {
-		const char *nl = strchr(err, '\n');
-		const char *colon = strstr(err, ": ");
-		size_t len = nl ? (size_t)(nl - err) + 1 : strlen(err);
-
-		if (colon && colon < err + len)
-			len -= (size_t)(colon + 2 - err), err = colon + 2;
-		memcpy(end, err, len);
-		end += len;
-		err += len;
-	}
-	return out;
 }
 
 static int count_substr(const char *s, const char *sub)
