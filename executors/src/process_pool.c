@@ -239,11 +239,16 @@ static void send_task(struct process_pool *p, struct worker *w, cf_future *f, ui
 		return;
 	}
 	cf_wire_put_fnref(head, &ref);
+	/* Read before sending: once sent, the result may come back, be read
+	 * by another thread and f be freed before send_frame returns. */
+	bool borrowable = !f->from_map;
 	if (send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(&ref), f->arg.data,
-		       f->arg.size) != 0 || f->from_map)
+		       f->arg.size) != 0 || !borrowable)
 		return;
-	/* Sent, and still on w (its result may already have been read): a
-	 * caller may now wait for it on w's socket. */
+	/* Sent, and still on w (its result may already have been read, and f
+	 * freed: f is compared, not read, until it is found on w, where the
+	 * pool's reference keeps it alive): a caller may now wait for it on
+	 * w's socket. */
 	pthread_mutex_lock(&p->lock);
 	for (int k = 0; k < w->ntasks; k++)
 		if (w->tasks[k] == f && w->ids[k] == id)
