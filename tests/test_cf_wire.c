@@ -542,11 +542,15 @@ static int pipe_with(const void *bytes, size_t len)
 	return fds[0];
 }
 
-static enum cf_frame_status read_frame(int fd, struct cf_wire_header *h, unsigned char **payload,
-				       enum cf_wire_error *we)
+/* in: the stream's read-ahead, one per descriptor; NULL for a fresh one
+ * when a single frame is read. */
+static enum cf_frame_status read_frame(struct cf_frame_inbuf *in, int fd, struct cf_wire_header *h,
+				       unsigned char **payload, enum cf_wire_error *we)
 {
+	struct cf_frame_inbuf fresh = { .start = 0 };
+
 	*we = (enum cf_wire_error)-1;
-	return cf__frame_read(fd, h, payload, we);
+	return cf__frame_read(fd, in ? in : &fresh, h, payload, we);
 }
 
 Test(cf_wire, frame_round_trip_over_a_pipe, .timeout = 10)
@@ -555,6 +559,7 @@ Test(cf_wire, frame_round_trip_over_a_pipe, .timeout = 10)
 	struct cf_wire_header h;
 	unsigned char *payload = (unsigned char *)"not touched";
 	enum cf_wire_error we;
+	struct cf_frame_inbuf in = { .start = 0 };
 
 	cr_assert_eq(pipe(fds), 0);
 	cr_assert_eq(cf__frame_write(fds[1], CF_WIRE_TASK, 7, "head", 4, "tail!", 5), CF_FRAME_OK);
@@ -563,7 +568,7 @@ Test(cf_wire, frame_round_trip_over_a_pipe, .timeout = 10)
 		     CF_FRAME_OK);
 	close(fds[1]);
 
-	cr_assert_eq(read_frame(fds[0], &h, &payload, &we), CF_FRAME_OK);
+	cr_assert_eq(read_frame(&in, fds[0], &h, &payload, &we), CF_FRAME_OK);
 	cr_expect_eq(we, CF_WIRE_OK);
 	cr_expect_eq(h.type, CF_WIRE_TASK);
 	cr_expect_eq(h.id, 7);
@@ -571,21 +576,60 @@ Test(cf_wire, frame_round_trip_over_a_pipe, .timeout = 10)
 	cr_expect_eq(memcmp(payload, "headtail!", 9), 0);
 	free(payload);
 
-	cr_assert_eq(read_frame(fds[0], &h, &payload, &we), CF_FRAME_OK);
+	cr_assert_eq(read_frame(&in, fds[0], &h, &payload, &we), CF_FRAME_OK);
 	cr_expect_eq(h.type, CF_WIRE_EXIT);
 	cr_expect_eq(h.length, 0);
 	cr_expect_null(payload, "an empty payload is NULL");
 
-	cr_assert_eq(read_frame(fds[0], &h, &payload, &we), CF_FRAME_OK);
+	cr_assert_eq(read_frame(&in, fds[0], &h, &payload, &we), CF_FRAME_OK);
 	cr_expect_eq(h.type, CF_WIRE_RESULT);
 	cr_expect_eq(h.id, UINT64_MAX);
 	cr_assert_eq(h.length, 1);
 	cr_expect_eq(payload[0], 'x');
 	free(payload);
 
-	cr_expect_eq(read_frame(fds[0], &h, &payload, &we), CF_FRAME_EOF, "clean EOF after frames");
+	cr_expect_eq(read_frame(&in, fds[0], &h, &payload, &we), CF_FRAME_EOF, "clean EOF after frames");
 	cr_expect_null(payload);
 	close(fds[0]);
+}
+
+/* The blocking reader takes several frames in one read and hands them
+ * out one at a time, the last one's payload partly from its buffer and
+ * partly from the descriptor when it is larger than the buffer. */
+Test(cf_wire, frame_read_ahead_keeps_frames_apart, .timeout = 10)
+{
+	size_t big = sizeof(((struct cf_frame_inbuf *)0)->data) * 3 + 5;
+	unsigned char *blob = malloc(big);
+	struct cf_frame_inbuf in = { .start = 0 };
+	struct cf_wire_header h;
+	unsigned char *payload;
+	enum cf_wire_error we;
+	int sv[2];
+
+	cr_assert(blob);
+	for (size_t i = 0; i < big; i++)
+		blob[i] = (unsigned char)(i * 7);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	for (uint64_t id = 1; id <= 3; id++)
+		cr_assert_eq(cf__frame_write(sv[1], CF_WIRE_TASK, id, &id, sizeof(id), NULL, 0),
+			     CF_FRAME_OK);
+	cr_assert_eq(cf__frame_write(sv[1], CF_WIRE_RESULT, 4, blob, big, NULL, 0), CF_FRAME_OK);
+	close(sv[1]);
+	for (uint64_t id = 1; id <= 3; id++) {
+		cr_assert_eq(read_frame(&in, sv[0], &h, &payload, &we), CF_FRAME_OK);
+		cr_expect_eq(h.id, id);
+		cr_assert_eq(h.length, sizeof(id));
+		cr_expect_eq(memcmp(payload, &id, sizeof(id)), 0);
+		free(payload);
+	}
+	cr_assert_eq(read_frame(&in, sv[0], &h, &payload, &we), CF_FRAME_OK);
+	cr_expect_eq(h.id, 4);
+	cr_assert_eq(h.length, big);
+	cr_expect_eq(memcmp(payload, blob, big), 0, "the big payload came back intact");
+	free(payload);
+	cr_expect_eq(read_frame(&in, sv[0], &h, &payload, &we), CF_FRAME_EOF);
+	close(sv[0]);
+	free(blob);
 }
 
 Test(cf_wire, frame_clean_eof, .timeout = 10)
@@ -595,7 +639,7 @@ Test(cf_wire, frame_clean_eof, .timeout = 10)
 	unsigned char *payload;
 	enum cf_wire_error we;
 
-	cr_expect_eq(read_frame(fd, &h, &payload, &we), CF_FRAME_EOF);
+	cr_expect_eq(read_frame(NULL, fd, &h, &payload, &we), CF_FRAME_EOF);
 	cr_expect_null(payload);
 	cr_expect_eq(we, CF_WIRE_OK);
 	close(fd);
@@ -612,7 +656,7 @@ Test(cf_wire, frame_truncated_header, .timeout = 10)
 		unsigned char *payload;
 		enum cf_wire_error we;
 
-		cr_expect_eq(read_frame(fd, &h, &payload, &we), CF_FRAME_CORRUPT, "%zu bytes", n);
+		cr_expect_eq(read_frame(NULL, fd, &h, &payload, &we), CF_FRAME_CORRUPT, "%zu bytes", n);
 		cr_expect_eq(we, CF_WIRE_TRUNCATED, "%zu bytes: %s", n, cf_wire_strerror(we));
 		cr_expect_null(payload);
 		close(fd);
@@ -631,7 +675,7 @@ Test(cf_wire, frame_truncated_payload, .timeout = 10)
 		unsigned char *payload;
 		enum cf_wire_error we;
 
-		cr_expect_eq(read_frame(fd, &h, &payload, &we), CF_FRAME_CORRUPT,
+		cr_expect_eq(read_frame(NULL, fd, &h, &payload, &we), CF_FRAME_CORRUPT,
 			     "header and %zu payload bytes", n - CF_WIRE_HEADER_SIZE);
 		cr_expect_eq(we, CF_WIRE_TRUNCATED, "%s", cf_wire_strerror(we));
 		cr_expect_null(payload);
@@ -666,7 +710,7 @@ Test(cf_wire, frame_garbage, .timeout = 10)
 		if (cases[i].byte >= 0)
 			b[cases[i].byte] = (unsigned char)cases[i].value;
 		int fd = pipe_with(b, sizeof(b));
-		cr_expect_eq(read_frame(fd, &h, &payload, &we), CF_FRAME_CORRUPT, "bad %s",
+		cr_expect_eq(read_frame(NULL, fd, &h, &payload, &we), CF_FRAME_CORRUPT, "bad %s",
 			     cases[i].what);
 		cr_expect_eq(we, cases[i].expect, "bad %s: %s", cases[i].what, cf_wire_strerror(we));
 		cr_expect_null(payload);
@@ -679,7 +723,7 @@ Test(cf_wire, frame_garbage, .timeout = 10)
 	struct cf_wire_header h;
 	unsigned char *payload;
 	enum cf_wire_error we;
-	cr_expect_eq(read_frame(fd, &h, &payload, &we), CF_FRAME_CORRUPT);
+	cr_expect_eq(read_frame(NULL, fd, &h, &payload, &we), CF_FRAME_CORRUPT);
 	cr_expect_eq(we, CF_WIRE_BAD_MAGIC);
 	close(fd);
 }
@@ -692,7 +736,7 @@ Test(cf_wire, frame_read_of_a_bad_fd, .timeout = 10)
 
 	/* -1 rather than a closed descriptor, which another thread of the
 	 * test runner could reopen. */
-	cr_expect_eq(read_frame(-1, &h, &payload, &we), CF_FRAME_IO_ERROR);
+	cr_expect_eq(read_frame(NULL, -1, &h, &payload, &we), CF_FRAME_IO_ERROR);
 	cr_expect_eq(errno, EBADF);
 	cr_expect_null(payload);
 }
@@ -711,7 +755,7 @@ Test(cf_wire, frame_write_over_the_limit, .timeout = 10)
 	struct cf_wire_header h;
 	unsigned char *payload;
 	enum cf_wire_error we;
-	cr_expect_eq(read_frame(fds[0], &h, &payload, &we), CF_FRAME_EOF, "nothing was written");
+	cr_expect_eq(read_frame(NULL, fds[0], &h, &payload, &we), CF_FRAME_EOF, "nothing was written");
 	close(fds[0]);
 }
 
@@ -742,7 +786,9 @@ static void *read_one_frame(void *arg)
 {
 	struct big_reader *r = arg;
 
-	r->st = cf__frame_read(r->fd, &r->h, &r->payload, &r->we);
+	static struct cf_frame_inbuf in;
+
+	r->st = cf__frame_read(r->fd, &in, &r->h, &r->payload, &r->we);
 	return NULL;
 }
 
@@ -875,7 +921,67 @@ static enum cf_frame_status read_some(int fd, struct cf_frame_reader *r, struct 
 {
 	*we = (enum cf_wire_error)-1;
 	*payload = (unsigned char *)"not set";
-	return cf__frame_read_some(fd, r, h, payload, we);
+	return cf__frame_read_some(fd, r, false, h, payload, we);
+}
+
+struct late_writer {
+	int fd;
+	const unsigned char *bytes;
+	size_t len;
+};
+
+static void *write_late(void *arg)
+{
+	struct late_writer *lw = arg;
+
+	usleep(100 * 1000);
+	if (write(lw->fd, lw->bytes, lw->len) != (ssize_t)lw->len)
+		return (void *)1;
+	return NULL;
+}
+
+/* wait_for_start: the read waits for a frame to begin, and no longer for
+ * the rest of one that began (a stalled peer must not block the reader). */
+Test(cf_wire, read_some_waits_for_a_start_only, .timeout = 10)
+{
+	unsigned char frame[CF_WIRE_HEADER_SIZE + 4];
+	struct cf_frame_reader r = { 0 };
+	struct cf_wire_header h;
+	unsigned char *payload;
+	enum cf_wire_error we;
+	pthread_t t;
+	void *failed;
+	int sv[2];
+
+	cf_wire_put_header(frame, CF_WIRE_RESULT, 5, 4);
+	memcpy(frame + CF_WIRE_HEADER_SIZE, "abcd", 4);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+
+	/* A whole frame that comes late: one call waits for it. */
+	struct late_writer whole = { sv[1], frame, sizeof(frame) };
+	cr_assert_eq(pthread_create(&t, NULL, write_late, &whole), 0);
+	cr_expect_eq(cf__frame_read_some(sv[0], &r, true, &h, &payload, &we), CF_FRAME_OK);
+	cr_assert_eq(pthread_join(t, &failed), 0);
+	cr_assert_null(failed);
+	cr_assert_eq(h.length, 4);
+	cr_expect_eq(memcmp(payload, "abcd", 4), 0);
+	free(payload);
+
+	/* Only a header that comes late: the call returns with it, AGAIN,
+	 * instead of waiting for a payload that may never come. */
+	struct late_writer head = { sv[1], frame, CF_WIRE_HEADER_SIZE };
+	cr_assert_eq(pthread_create(&t, NULL, write_late, &head), 0);
+	cr_expect_eq(cf__frame_read_some(sv[0], &r, true, &h, &payload, &we), CF_FRAME_AGAIN);
+	cr_assert_eq(pthread_join(t, &failed), 0);
+	cr_assert_null(failed);
+	cr_expect_eq(cf__frame_read_some(sv[0], &r, true, &h, &payload, &we), CF_FRAME_AGAIN,
+		     "a frame begun: no waiting for its rest");
+	cr_assert_eq(write(sv[1], frame + CF_WIRE_HEADER_SIZE, 4), 4);
+	cr_expect_eq(cf__frame_read_some(sv[0], &r, true, &h, &payload, &we), CF_FRAME_OK);
+	free(payload);
+	cf__frame_reader_clear(&r);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* A frame that arrives one byte at a time comes out whole, once. */

@@ -2,6 +2,7 @@
 #include "frame_io.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,19 +30,72 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-enum cf_frame_status cf__frame_read(int fd, struct cf_wire_header *h, unsigned char **payload,
-				    enum cf_wire_error *wire_error)
+/* Waits until fd has bytes to read (or an end or error to report).  A
+ * read that sleeps on a Unix socket is woken each time the peer takes
+ * bytes this side sent, to be told there is room to write: with a request
+ * and its answer crossing, that is a wake-up for nothing on every round
+ * trip.  poll sleeps for POLLIN only. */
+static void wait_readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	/* poll skips a negative descriptor and would wait forever: leave
+	 * it to the read to fail. */
+	if (fd < 0)
+		return;
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
+/* Reads until in holds at least want (<= sizeof(in->data)) bytes, taking
+ * whatever else is there too.  0 when it does; 1 at EOF with in empty; -1
+ * on error or EOF with some bytes (then errno is 0). */
+static int fill(int fd, struct cf_frame_inbuf *in, size_t want)
+{
+	if (in->end - in->start >= want)
+		return 0;
+	memmove(in->data, in->data + in->start, in->end - in->start);
+	in->end -= in->start;
+	in->start = 0;
+	while (in->end < want) {
+		wait_readable(fd);
+		ssize_t n = read(fd, in->data + in->end, sizeof(in->data) - in->end);
+		if (n > 0) {
+			in->end += (size_t)n;
+		} else if (n == 0) {
+			errno = 0;
+			return in->end == 0 ? 1 : -1;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Takes up to len buffered bytes into dst; how many. */
+static size_t take_buffered(struct cf_frame_inbuf *in, unsigned char *dst, size_t len)
+{
+	size_t n = in->end - in->start < len ? in->end - in->start : len;
+
+	memcpy(dst, in->data + in->start, n);
+	in->start += n;
+	return n;
+}
+
+enum cf_frame_status cf__frame_read(int fd, struct cf_frame_inbuf *in, struct cf_wire_header *h,
+				    unsigned char **payload, enum cf_wire_error *wire_error)
 {
 	unsigned char header[CF_WIRE_HEADER_SIZE];
 	int rc;
 
 	*payload = NULL;
 	*wire_error = CF_WIRE_OK;
-	rc = read_full(fd, header, sizeof(header));
+	rc = fill(fd, in, sizeof(header));
 	if (rc == 1)
 		return CF_FRAME_EOF;
 	if (rc < 0)
 		return errno ? CF_FRAME_IO_ERROR : (*wire_error = CF_WIRE_TRUNCATED, CF_FRAME_CORRUPT);
+	take_buffered(in, header, sizeof(header));
 	*wire_error = cf_wire_get_header(header, h);
 	if (*wire_error != CF_WIRE_OK)
 		return CF_FRAME_CORRUPT;
@@ -50,7 +104,9 @@ enum cf_frame_status cf__frame_read(int fd, struct cf_wire_header *h, unsigned c
 	*payload = malloc(h->length);
 	if (!*payload)
 		return CF_FRAME_NOMEM;
-	rc = read_full(fd, *payload, h->length);
+	/* What did not come with the header is read straight into place. */
+	size_t got = take_buffered(in, *payload, h->length);
+	rc = got < h->length ? read_full(fd, *payload + got, h->length - got) : 0;
 	if (rc != 0) {
 		free(*payload);
 		*payload = NULL;
@@ -62,16 +118,16 @@ enum cf_frame_status cf__frame_read(int fd, struct cf_wire_header *h, unsigned c
 	return CF_FRAME_OK;
 }
 
-/* One read that does not wait: bytes read, 0 at EOF, -1 when none are
- * there now (errno EAGAIN) or on error.  recv(MSG_DONTWAIT) on a socket,
- * whose blocking mode the writers share; read() on anything else, which
- * must then be O_NONBLOCK to not wait. */
-static ssize_t read_now(int fd, void *buf, size_t len)
+/* One read that does not wait, unless wait is set: bytes read, 0 at EOF,
+ * -1 when none are there now (errno EAGAIN) or on error.  recv with
+ * MSG_DONTWAIT on a socket, whose blocking mode the writers share; read()
+ * on anything else, which must then be O_NONBLOCK to not wait. */
+static ssize_t read_now(int fd, void *buf, size_t len, bool wait)
 {
 	ssize_t n;
 
 	do
-		n = recv(fd, buf, len, MSG_DONTWAIT);
+		n = recv(fd, buf, len, wait ? 0 : MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == ENOTSOCK)
 		do
@@ -86,7 +142,7 @@ void cf__frame_reader_clear(struct cf_frame_reader *r)
 	memset(r, 0, sizeof(*r));
 }
 
-enum cf_frame_status cf__frame_read_some(int fd, struct cf_frame_reader *r,
+enum cf_frame_status cf__frame_read_some(int fd, struct cf_frame_reader *r, bool wait_for_start,
 					 struct cf_wire_header *h, unsigned char **payload,
 					 enum cf_wire_error *wire_error)
 {
@@ -97,7 +153,8 @@ enum cf_frame_status cf__frame_read_some(int fd, struct cf_frame_reader *r,
 		size_t want = r->in_payload ? r->h.length - r->have : CF_WIRE_HEADER_SIZE - r->have;
 
 		if (want > 0) {
-			ssize_t n = read_now(fd, dst, want);
+			bool wait = wait_for_start && !r->in_payload && r->have == 0;
+			ssize_t n = read_now(fd, dst, want, wait);
 			if (n < 0)
 				return errno == EAGAIN || errno == EWOULDBLOCK ? CF_FRAME_AGAIN
 									      : CF_FRAME_IO_ERROR;

@@ -1,15 +1,61 @@
 /* Futures: the state machine PENDING -> RUNNING -> FINISHED, or
  * PENDING -> CANCELLED, and everything that waits on it.
  *
- * Each future has its own mutex, so completing one never contends with
- * the executor's queue.  Lock order: a future's lock, then a waiter's
- * (wait.c); never the other way round.
+ * A future's state is guarded by one of a fixed table of locks (a stripe),
+ * chosen by the future's address, never by the executor's lock, so
+ * completing a future does not contend with the queue.  Lock order: a
+ * future's lock, then a waiter's (wait.c); never the other way round, and
+ * never two futures' locks at once, since they may be the same lock.
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* 256 stripes: with a handful of threads touching futures at once, two
+ * of them rarely meet on one.  Each has the condition variable on which
+ * callers of cf_future_result wait for any future of the stripe; a caller
+ * woken for another future of its stripe finds its own not done and
+ * sleeps again.  Aligned to a cache line so that neighbours do not share
+ * one. */
+#define STRIPE_BITS 8
+
+static struct stripe {
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond;
+} __attribute__((aligned(64))) stripes[1u << STRIPE_BITS];
+
+/* Before main() and before any other constructor of the library (a
+ * process-pool worker's entry is one), so that no future exists before
+ * its lock does. */
+__attribute__((constructor(101))) static void stripes_init(void)
+{
+	for (size_t i = 0; i < sizeof(stripes) / sizeof(stripes[0]); i++) {
+		pthread_mutex_init(&stripes[i].lock, NULL);
+		cf__cond_init(&stripes[i].done_cond);
+	}
+}
+
+/* Fibonacci hashing of the address: futures allocated one after another
+ * land on different stripes. */
+static struct stripe *stripe_of(const cf_future *f)
+{
+	uint64_t h = (uint64_t)((uintptr_t)f >> 4) * 0x9e3779b97f4a7c15ull;
+
+	return &stripes[h >> (64 - STRIPE_BITS)];
+}
+
+void cf__future_lock(cf_future *f)
+{
+	pthread_mutex_lock(&stripe_of(f)->lock);
+}
+
+void cf__future_unlock(cf_future *f)
+{
+	pthread_mutex_unlock(&stripe_of(f)->lock);
+}
 
 #define FUTURE_MAGIC 0xcf7f0001u
 #define FUTURE_DEAD  0xcf7fdeadu
@@ -38,8 +84,6 @@ cf_status cf__future_new(cf_fn fn, const void *arg, size_t arg_size, cf_future *
 		free(f);
 		return CF_NOMEM;
 	}
-	pthread_mutex_init(&f->lock, NULL);
-	cf__cond_init(&f->done_cond);
 	f->magic = FUTURE_MAGIC;
 	f->state = CF_STATE_PENDING;
 	f->fn = fn;
@@ -66,8 +110,6 @@ void cf__future_unref(cf_future *f)
 		next = cb->next;
 		free(cb);
 	}
-	pthread_mutex_destroy(&f->lock);
-	pthread_cond_destroy(&f->done_cond);
 	free(f);
 	atomic_fetch_sub(&futures_alive, 1);
 }
@@ -84,7 +126,7 @@ struct announcement {
 	struct cf_callback *callbacks;
 };
 
-/* Called with f->lock held right after f became done: notifies the
+/* Called with f's lock held right after f became done: notifies the
  * waiters of wait() and as_completed() and takes the callbacks. */
 static struct announcement announce_done(cf_future *f)
 {
@@ -102,11 +144,12 @@ static void run_callbacks(cf_future *f, struct cf_callback *cb);
 
 /* Wakes the result waiters after the lock is released: woken under it,
  * they would only block again on the mutex (a futex wait and wake more
- * per task).  Safe because whoever finishes f holds a reference. */
+ * per task).  The callbacks get f, which is safe because whoever
+ * finishes f holds a reference. */
 static void deliver(cf_future *f, struct announcement a)
 {
 	if (a.wake)
-		pthread_cond_broadcast(&f->done_cond);
+		pthread_cond_broadcast(&stripe_of(f)->done_cond);
 	run_callbacks(f, a.callbacks);
 }
 
@@ -125,11 +168,11 @@ bool cf__future_start(cf_future *f)
 {
 	bool start;
 
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	start = f->state == CF_STATE_PENDING;
 	if (start)
 		f->state = CF_STATE_RUNNING;
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	return start;
 }
 
@@ -137,7 +180,7 @@ void cf__future_finish(cf_future *f, struct cf_task *t)
 {
 	struct announcement a;
 
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	if (t->error) {
 		f->error = t->error;
 		t->error = NULL;
@@ -148,7 +191,7 @@ void cf__future_finish(cf_future *f, struct cf_task *t)
 	}
 	f->state = CF_STATE_FINISHED;
 	a = announce_done(f);
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	deliver(f, a);
 }
 
@@ -156,13 +199,13 @@ void cf__future_abandon(cf_future *f, cf_status outcome)
 {
 	struct announcement a = { false, NULL };
 
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	if (!is_done(f)) {
 		f->state = CF_STATE_FINISHED;
 		f->outcome = outcome;
 		a = announce_done(f);
 	}
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	deliver(f, a);
 }
 
@@ -170,20 +213,22 @@ bool cf__future_outcome(cf_future *f, cf_status *outcome)
 {
 	bool done;
 
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	done = is_done(f);
 	if (outcome)
 		*outcome = f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	return done;
 }
 
-/* Called with f->lock held. */
+/* Called with f's lock held. */
 static cf_status wait_locked(cf_future *f, double deadline)
 {
+	struct stripe *s = stripe_of(f);
+
 	f->waiting++;
 	while (!is_done(f)) {
-		if (cf__cond_wait_until(&f->done_cond, &f->lock, deadline) == ETIMEDOUT &&
+		if (cf__cond_wait_until(&s->done_cond, &s->lock, deadline) == ETIMEDOUT &&
 		    !is_done(f))
 			break;
 	}
@@ -212,15 +257,26 @@ static void spin_until_done(cf_future *f, double deadline)
 	}
 }
 
+/* The outcome of a future known to be done, read without its lock: the
+ * state and outcome were written before `finished` was set (release), and
+ * they never change after. */
+static cf_status settled_outcome(const cf_future *f)
+{
+	return f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
+}
+
 cf_status cf__future_wait(cf_future *f, double deadline)
 {
+	/* The usual case when results are collected after the work: no lock. */
+	if (atomic_load_explicit(&f->finished, memory_order_acquire))
+		return settled_outcome(f);
 	if (f->spin_ns && !atomic_load_explicit(&f->finished, memory_order_acquire))
 		spin_until_done(f, deadline);
 	if (f->help_wait && !atomic_load_explicit(&f->finished, memory_order_acquire))
 		f->help_wait(f, deadline);
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	cf_status st = wait_locked(f, deadline);
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	return st;
 }
 
@@ -228,7 +284,7 @@ bool cf__future_link_waiter(cf_future *f, struct cf_waiter_link *link)
 {
 	bool linked;
 
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	linked = !is_done(f);
 	if (linked) {
 		link->future = f;
@@ -238,13 +294,13 @@ bool cf__future_link_waiter(cf_future *f, struct cf_waiter_link *link)
 			f->waiters->prev = link;
 		f->waiters = link;
 	}
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	return linked;
 }
 
 void cf__future_unlink_waiter(cf_future *f, struct cf_waiter_link *link)
 {
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	if (link->prev)
 		link->prev->next = link->next;
 	else
@@ -252,7 +308,7 @@ void cf__future_unlink_waiter(cf_future *f, struct cf_waiter_link *link)
 	if (link->next)
 		link->next->prev = link->prev;
 	link->prev = link->next = NULL;
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 }
 
 /* ---- the public API ---- */
@@ -264,22 +320,22 @@ bool cf_future_cancel(cf_future *f)
 
 	if (!cf__future_valid(f))
 		return false;
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	if (f->state == CF_STATE_PENDING) {
 		f->state = CF_STATE_CANCELLED;
 		a = announce_done(f);
 	}
 	cancelled = f->state == CF_STATE_CANCELLED;
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	deliver(f, a);
 	return cancelled;
 }
 
 static enum cf_future_state state_of(cf_future *f)
 {
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	enum cf_future_state s = f->state;
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	return s;
 }
 
@@ -362,7 +418,7 @@ cf_status cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg)
 	cb->fn = fn;
 	cb->arg = arg;
 	cb->next = NULL;
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	if (!is_done(f)) {
 		/* Append: callbacks run in the order they were added. */
 		struct cf_callback **tail = &f->callbacks;
@@ -371,7 +427,7 @@ cf_status cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg)
 		*tail = cb;
 		cb = NULL;
 	}
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	run_callbacks(f, cb);
 	return CF_OK;
 }
@@ -380,11 +436,7 @@ cf_status cf_future_release(cf_future *f)
 {
 	if (!cf__future_valid(f))
 		return f ? CF_INVALID_STATE : CF_INVALID_ARGUMENT;
-	pthread_mutex_lock(&f->lock);
-	bool twice = f->caller_released;
-	f->caller_released = true;
-	pthread_mutex_unlock(&f->lock);
-	if (twice)
+	if (atomic_exchange(&f->caller_released, true))
 		return CF_INVALID_STATE;
 	cf__future_unref(f);
 	return CF_OK;

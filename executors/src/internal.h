@@ -12,7 +12,7 @@
 
 /* Arguments and results this small live inside the future or task, which
  * saves two allocations per task on the hot path. */
-#define CF_INLINE_BYTES 48
+#define CF_INLINE_BYTES 16
 
 /* A byte buffer that is inline when small. */
 struct cf_bytes {
@@ -62,14 +62,16 @@ struct cf_callback {
 	struct cf_callback *next;
 };
 
+/* A future has no mutex or condition variable of its own: it borrows one
+ * of a fixed table of them, chosen by its address (cf__future_lock).  A
+ * pthread mutex and condvar are 88 bytes to initialise and destroy per
+ * task, and a million live futures would carry 88 MB of them. */
 struct cf_future {
 	unsigned magic;
-	pthread_mutex_t lock;
-	pthread_cond_t done_cond;
 	enum cf_future_state state;
 	cf_status outcome;      /* FINISHED: OK, TASK_FAILED, BROKEN, SHUTDOWN */
 	int waiting;            /* threads in cf_future_result & co. */
-	bool caller_released;
+	atomic_bool caller_released;
 	atomic_int refs;        /* the caller's and the executor's */
 
 	cf_fn fn;
@@ -97,6 +99,10 @@ cf_status cf__future_new(cf_fn fn, const void *arg, size_t arg_size,
 			 cf_future **out);
 /* Not NULL and not yet freed, as far as can be told. */
 bool cf__future_valid(const cf_future *f);
+/* The lock that guards f's state; it may be shared with other futures,
+ * so never hold two futures' locks at once. */
+void cf__future_lock(cf_future *f);
+void cf__future_unlock(cf_future *f);
 void cf__future_ref(cf_future *f);
 void cf__future_unref(cf_future *f);
 /* PENDING -> RUNNING; false if it was cancelled (do not run it). */

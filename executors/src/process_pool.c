@@ -499,16 +499,18 @@ struct frame_in {
 	unsigned char *payload;
 };
 
-/* Reads what w sent, without waiting, up to one frame.  read_lock held. */
+/* Reads what w sent, up to one frame, without waiting (or, with
+ * wait_for_start, waiting for a frame to begin).  read_lock held. */
 static enum frame_outcome read_frame_locked(struct process_pool *p, struct worker *w,
-					    struct frame_in *in)
+					    bool wait_for_start, struct frame_in *in)
 {
 	enum cf_wire_error wire_error;
 	enum cf_frame_status st;
 
 	if (w->fd < 0)
 		return FRAME_BAD;
-	st = cf__frame_read_some(w->fd, &w->reader, &in->h, &in->payload, &wire_error);
+	st = cf__frame_read_some(w->fd, &w->reader, wait_for_start, &in->h, &in->payload,
+				 &wire_error);
 	if (st == CF_FRAME_AGAIN) {
 		w->partial_since = cf__now();
 		return FRAME_AGAIN;
@@ -547,7 +549,7 @@ static int on_worker_readable(struct process_pool *p, struct worker *w)
 			pthread_mutex_unlock(&w->read_lock);
 			return 0;
 		}
-		enum frame_outcome o = read_frame_locked(p, w, &in);
+		enum frame_outcome o = read_frame_locked(p, w, false, &in);
 		pthread_mutex_unlock(&w->read_lock);
 		switch (o) {
 		case FRAME_AGAIN:
@@ -697,11 +699,11 @@ static struct worker *join_borrowers(cf_future *f)
 {
 	struct worker *w;
 
-	pthread_mutex_lock(&f->lock);
+	cf__future_lock(f);
 	w = atomic_load(&f->finished) ? NULL : atomic_load(&f->backend_data);
 	if (w)
 		atomic_fetch_add(&w->pool->borrowers, 1);
-	pthread_mutex_unlock(&f->lock);
+	cf__future_unlock(f);
 	return w;
 }
 
@@ -760,11 +762,21 @@ static enum frame_outcome borrow_and_read(struct process_pool *p, struct worker 
 	pthread_mutex_lock(&w->read_lock);
 	if (w->fd >= 0 && atomic_load(&f->backend_data) == w) {
 		epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
-		/* Waits first: the answer is rarely there yet, and a read that
-		 * finds nothing is one system call more per task. */
-		while (wait_readable(w, deadline) &&
-		       (o = read_frame_locked(p, w, in)) == FRAME_AGAIN)
-			;
+		/* Without a deadline the first read waits for the answer
+		 * itself, one system call where a poll and a read are two;
+		 * with one, it waits in poll first (the answer is rarely there
+		 * yet, and a read that finds nothing is a call more).  Either
+		 * way a frame begun but stalled is timed by wait_readable. */
+		bool forever = deadline < 0;
+		for (;;) {
+			if (!forever && !wait_readable(w, deadline))
+				break;
+			o = read_frame_locked(p, w, forever, in);
+			if (o != FRAME_AGAIN)
+				break;
+			if (forever && !wait_readable(w, deadline))
+				break;          /* stalled in a frame */
+		}
 		/* Back to the manager: a frame still waiting in the socket, or
 		 * its end, wakes it as soon as the socket is in its set again. */
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };

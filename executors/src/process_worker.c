@@ -103,11 +103,13 @@ static int run_initializer(int fd, unsigned char *payload, size_t len)
  * protocol error. */
 static int serve(int fd)
 {
+	static struct cf_frame_inbuf in;
+
 	for (;;) {
 		struct cf_wire_header h;
 		unsigned char *payload;
 		enum cf_wire_error wire_error;
-		enum cf_frame_status st = cf__frame_read(fd, &h, &payload, &wire_error);
+		enum cf_frame_status st = cf__frame_read(fd, &in, &h, &payload, &wire_error);
 		int rc = 0;
 
 		if (st == CF_FRAME_EOF)

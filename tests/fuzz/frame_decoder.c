@@ -247,7 +247,7 @@ static void incremental(const uint8_t *data, size_t size, uint8_t knob,
 			fds[1] = -1;
 		}
 
-		st = cf__frame_read_some(fds[0], &r, &h, &payload, &e);
+		st = cf__frame_read_some(fds[0], &r, false, &h, &payload, &e);
 		if (st == CF_FRAME_OK) {
 			if (got < n)
 				same_frame(&frames[got], &h, payload);
@@ -289,13 +289,15 @@ static void blocking(const uint8_t *data, size_t size, const struct frame *frame
 		     size_t n, const struct ending *end, bool complete)
 {
 	int fd = stream_file(data, size);
+	static struct cf_frame_inbuf in;
 	size_t got = 0;
 
+	in.start = in.end = 0;
 	for (;;) {
 		struct cf_wire_header h;
 		unsigned char *payload;
 		enum cf_wire_error e;
-		enum cf_frame_status st = cf__frame_read(fd, &h, &payload, &e);
+		enum cf_frame_status st = cf__frame_read(fd, &in, &h, &payload, &e);
 
 		if (st != CF_FRAME_OK) {
 			CHECK(payload == NULL);
