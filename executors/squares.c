@@ -36,8 +36,8 @@ static struct pl_choice_option choices[] = {
 	{ 0 },
 };
 static struct pl_int_option ints[] = {
-	{ .name = "chunksize", .metavar = "N", .min = 1, .value = 1,
-	  .help = "items per task message in map (like Python's)" },
+	{ .name = "chunksize", .metavar = "N", .min = 0, .value = 1,
+	  .help = "items per task message in map (like Python's); 0: 4 chunks per worker" },
 	{ 0 },
 };
 static const struct pl_program program = {
@@ -69,8 +69,9 @@ int main(int argc, char **argv)
 	if (st != CF_OK)
 		pl_die(&o, "cannot create the executor: %s", cf_strerror(st));
 
+	long chunksize = pl_int(&o, "chunksize");
 	cf_map_options map_opts = { .timeout = CF_FOREVER,
-				    .chunksize = (size_t)pl_int(&o, "chunksize") };
+				    .chunksize = chunksize ? (size_t)chunksize : CF_CHUNKSIZE_AUTO };
 	st = cf_map(ex, square, args, sizeof(*args), (size_t)o.tasks, &map_opts, &results_it);
 	for (long i = 0; st == CF_OK && i < o.tasks; i++) {
 		const int64_t *square_of_i;

@@ -143,6 +143,35 @@ BACKEND_TEST(cf_map, chunksize_larger_than_count, .timeout = 60)
 	check_bytes_map(backend, 5000);
 }
 
+/* CF_CHUNKSIZE_AUTO: every result right, and the items cut into 4 chunks
+ * per worker (multiprocessing.Pool.map's rule), which the pool's count of
+ * completed tasks shows: 1003 items on 3 workers are 12 chunks of 84. */
+BACKEND_TEST(cf_map, chunksize_auto, .timeout = 60)
+{
+	check_bytes_map(backend, CF_CHUNKSIZE_AUTO);
+
+	enum { COUNT = 1003 };
+	static uint32_t items[COUNT];
+	cf_map_options opts = { .timeout = BOUND, .chunksize = CF_CHUNKSIZE_AUTO };
+	cf_executor *ex = make_pool(backend, 3);
+	cf_executor_stats stats;
+	size_t got = 0;
+
+	cf_map_iter *it = map_ok(ex, bytes_task, items, sizeof(items[0]), COUNT, &opts);
+	while (cf_map_next(it, NULL, NULL) == CF_OK)
+		got++;
+	cf_map_free(it);
+	cr_expect_eq(got, COUNT);
+	/* After the workers are gone: a worker counts its task just after
+	 * the result is out. */
+	cr_assert_eq(cf_shutdown(ex, true, false), CF_OK);
+	cr_assert_eq(cf_executor_stats_get(ex, &stats), CF_OK);
+	cr_expect_eq(stats.tasks_completed, 12, "%zu tasks for 1003 items on 3 workers",
+		     stats.tasks_completed);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
 /* Items of `count` jobs: failing ones at fail_at[] with code 100 + i. */
 static void fill_jobs(struct job *items, size_t count, const size_t *fail_at, size_t nfail)
 {

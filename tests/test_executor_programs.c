@@ -12,17 +12,23 @@ static const char *const on_processes_chunked[] = { "--executor", "process", "--
 						    NULL };
 static const char *const on_threads_chunked[] = { "--executor", "thread", "--chunksize", "7",
 						  NULL };
+/* --chunksize 0: CF_CHUNKSIZE_AUTO, four chunks per worker. */
+static const char *const on_threads_auto[] = { "--executor", "thread", "--chunksize", "0", NULL };
+static const char *const on_processes_auto[] = { "--executor", "process", "--chunksize", "0",
+						  NULL };
 
 Test(executors, squares_matches_serial_on_threads, .timeout = 180)
 {
 	assert_matches_serial("executors/squares", on_threads);
 	assert_matches_serial("executors/squares", on_threads_chunked);
+	assert_matches_serial("executors/squares", on_threads_auto);
 }
 
 Test(executors, squares_matches_serial_on_processes, .timeout = 180)
 {
 	assert_matches_serial("executors/squares", on_processes);
 	assert_matches_serial("executors/squares", on_processes_chunked);
+	assert_matches_serial("executors/squares", on_processes_auto);
 }
 
 Test(executors, sleep_matches_serial, .timeout = 180)
@@ -69,8 +75,8 @@ Test(executors, bad_options_exit_2, .timeout = 60)
 	const char *const bad[] = {
 		"--executor", "fiber", NULL,
 		"--executor", NULL,
-		"--chunksize", "0", NULL,
 		"--chunksize", "-3", NULL,
+		"--chunksize", "auto", NULL,
 		"-j", "0", NULL,
 		"-j", "99999999999999999999", NULL,
 		"-n", "-1", NULL,

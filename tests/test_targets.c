@@ -202,10 +202,13 @@ Test(targets, met_missed_skipped_and_missing_rows, .timeout = 90)
 	r = find(&t, "4.", NULL, "OpenMP tasks");
 	expect_verdict(r, "missed");
 	cr_expect_str_eq(r->f[3], "3");
+	cr_expect(strstr(r->f[1], "thread-pool: "), "one task per item: %s", r->f[1]);
 	r = find(&t, "4.", NULL, "pthreads");
 	expect_verdict(r, "missed");
 	cr_expect(strncmp(r->f[3], "≥", strlen("≥")) == 0, "ratio: %s", r->f[3]);
 	cr_expect(strstr(r->f[2], "≤ 0.01 µs"), "compared with: %s", r->f[2]);
+	cr_expect(strstr(r->f[1], "thread-pool-auto: "),
+		  "a static partition is compared with the chunked map: %s", r->f[1]);
 
 	/* 5: the CPython peer was skipped: its reason is shown. */
 	r = find(&t, "5.", "cf_submit", NULL);

@@ -210,9 +210,16 @@ size_t cf_futures_alive(void);
 
 typedef struct cf_map_iter cf_map_iter;
 
+/* cf_map_options.chunksize: let cf_map cut the items into 4 chunks per
+ * worker (count / (4 * max_workers), rounded up), the rule of Python's
+ * multiprocessing.Pool.map.  A few large chunks cost almost nothing per
+ * item, like a static partition, but a slow chunk can hold up the end. */
+#define CF_CHUNKSIZE_AUTO ((size_t)-1)
+
 typedef struct cf_map_options {
 	double timeout;         /* from the cf_map call; CF_FOREVER: none */
-	size_t chunksize;       /* items per task message (0 or 1: one) */
+	size_t chunksize;       /* items per task message (0 or 1: one;
+				 * CF_CHUNKSIZE_AUTO: 4 chunks per worker) */
 	size_t max_in_flight;   /* chunks submitted ahead (0: about 512
 				 * items, at least 4 chunks per worker) */
 } cf_map_options;

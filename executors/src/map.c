@@ -268,6 +268,19 @@ static size_t default_window(cf_executor *ex, size_t chunksize)
 	return per_workers > per_items ? per_workers : per_items;
 }
 
+/* The chunk size asked for: 1 unless more, CF_CHUNKSIZE_AUTO made into
+ * 4 chunks per worker. */
+static size_t chosen_chunksize(cf_executor *ex, const cf_map_options *opts, size_t count)
+{
+	if (!opts || opts->chunksize <= 1)
+		return 1;
+	if (opts->chunksize != CF_CHUNKSIZE_AUTO)
+		return opts->chunksize;
+	size_t parts = 4 * (size_t)cf_executor_max_workers(ex);
+	size_t size = count / parts + (count % parts != 0);
+	return size > 1 ? size : 1;
+}
+
 cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 		 size_t count, const cf_map_options *opts, cf_map_iter **out)
 {
@@ -288,7 +301,7 @@ cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 	it->item_size = item_size;
 	it->count = count;
 	it->deadline = cf__deadline(opts ? opts->timeout : CF_FOREVER);
-	it->chunksize = opts && opts->chunksize > 1 ? opts->chunksize : 1;
+	it->chunksize = chosen_chunksize(ex, opts, count);
 	it->nchunks = count / it->chunksize + (count % it->chunksize != 0);
 	it->window = opts && opts->max_in_flight ? opts->max_in_flight
 						 : default_window(ex, it->chunksize);
