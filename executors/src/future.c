@@ -133,6 +133,7 @@ static struct announcement announce_done(cf_future *f)
 	struct announcement a = { f->waiting > 0, f->callbacks };
 	cf_status outcome = f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
 
+	CF_HAPPENS_BEFORE(&f->finished);
 	atomic_store_explicit(&f->finished, true, memory_order_release);
 	for (struct cf_waiter_link *l = f->waiters; l; l = l->next)
 		cf__waiter_notify(l, outcome);
@@ -268,8 +269,10 @@ static cf_status settled_outcome(const cf_future *f)
 cf_status cf__future_wait(cf_future *f, double deadline)
 {
 	/* The usual case when results are collected after the work: no lock. */
-	if (atomic_load_explicit(&f->finished, memory_order_acquire))
+	if (atomic_load_explicit(&f->finished, memory_order_acquire)) {
+		CF_HAPPENS_AFTER(&f->finished);
 		return settled_outcome(f);
+	}
 	if (f->spin_ns && !atomic_load_explicit(&f->finished, memory_order_acquire))
 		spin_until_done(f, deadline);
 	if (f->help_wait && !atomic_load_explicit(&f->finished, memory_order_acquire))

@@ -10,6 +10,22 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+/* Happens-before edges made with C11 atomics, told to helgrind, which
+ * sees only pthread primitives (TSan understands atomics and needs no
+ * help).  Outside valgrind each is a handful of instructions that do
+ * nothing.  BEFORE goes before the release, AFTER after the acquire. */
+#if defined(__has_include)
+#if __has_include(<valgrind/helgrind.h>)
+#include <valgrind/helgrind.h>
+#define CF_HAPPENS_BEFORE(addr) ANNOTATE_HAPPENS_BEFORE(addr)
+#define CF_HAPPENS_AFTER(addr) ANNOTATE_HAPPENS_AFTER(addr)
+#endif
+#endif
+#ifndef CF_HAPPENS_BEFORE
+#define CF_HAPPENS_BEFORE(addr) ((void)(addr))
+#define CF_HAPPENS_AFTER(addr) ((void)(addr))
+#endif
+
 /* Arguments and results this small live inside the future or task, which
  * saves two allocations per task on the hot path. */
 #define CF_INLINE_BYTES 16
@@ -123,7 +139,8 @@ void cf__future_unlink_waiter(cf_future *f, struct cf_waiter_link *link);
  * future's lock held). */
 void cf__waiter_notify(struct cf_waiter_link *link, cf_status outcome);
 
-/* ---- the queue of waiting futures (queue.c; the caller locks) ---- */
+/* ---- the process backend's queue of waiting futures (queue.c; the
+ * caller locks) ---- */
 
 struct cf_queue {
 	cf_future *head, *tail;
@@ -132,12 +149,26 @@ struct cf_queue {
 
 void cf__queue_push(struct cf_queue *q, cf_future *f);
 cf_future *cf__queue_pop(struct cf_queue *q);          /* NULL when empty */
-bool cf__queue_remove(struct cf_queue *q, cf_future *f);
 /* Detaches the whole queue as a list linked by ->next. */
 cf_future *cf__queue_take_all(struct cf_queue *q);
 /* Ends every future of such a list that is not done yet (cancelled, or
  * finished with outcome) and drops the queue's reference to each. */
 void cf__abandon_list(cf_future *list, cf_status outcome);
+
+/* ---- a queue that many threads push to without a lock (mpsc.c) ---- */
+
+struct cf_mpsc {
+	alignas(64) cf_future *push_end;        /* the last pushed (atomic) */
+	alignas(64) cf_future *pop_end;         /* the consumer's */
+	cf_future stub;                         /* linked in when empty */
+};
+
+void cf__mpsc_init(struct cf_mpsc *q);
+/* Any thread, any time. */
+void cf__mpsc_push(struct cf_mpsc *q, cf_future *f);
+/* One thread at a time.  NULL when empty, and also for a moment while a
+ * push is half done: the caller's count of pushes tells the two apart. */
+cf_future *cf__mpsc_pop(struct cf_mpsc *q);
 
 /* ---- time ---- */
 

@@ -1,5 +1,6 @@
-/* The FIFO of futures waiting for a worker, shared by the backends.  Not
- * locked: each backend holds its own lock around these calls. */
+/* The FIFO of futures waiting for a worker of the process backend (the
+ * thread backend has its own, mpsc.c).  Not locked: the backend holds its
+ * lock around these calls. */
 #include "internal.h"
 
 void cf__queue_push(struct cf_queue *q, cf_future *f)
@@ -25,26 +26,6 @@ cf_future *cf__queue_pop(struct cf_queue *q)
 	f->next = NULL;
 	q->count--;
 	return f;
-}
-
-bool cf__queue_remove(struct cf_queue *q, cf_future *f)
-{
-	cf_future *prev = NULL;
-
-	for (cf_future *it = q->head; it; prev = it, it = it->next) {
-		if (it != f)
-			continue;
-		if (prev)
-			prev->next = f->next;
-		else
-			q->head = f->next;
-		if (q->tail == f)
-			q->tail = prev;
-		f->next = NULL;
-		q->count--;
-		return true;
-	}
-	return false;
 }
 
 cf_future *cf__queue_take_all(struct cf_queue *q)

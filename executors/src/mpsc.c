@@ -1,0 +1,67 @@
+/* A queue of futures that any thread pushes to without a lock, and that
+ * one thread at a time pops from (the thread backend's workers take turns
+ * under the pool's mutex).  Dmitry Vyukov's intrusive multi-producer
+ * single-consumer queue: a push is one atomic exchange and one store, so a
+ * submit never waits for a worker that holds the pool's mutex (or was
+ * preempted while holding it).
+ *
+ * The futures are linked through their `next`; the queue's own stub node
+ * stands in when it is empty, so push never has to look at the other end.
+ * Between a push's exchange and its store the chain is briefly cut: pop
+ * then answers NULL although the queue is not empty, and the caller tries
+ * again (it knows, from its own count of queued futures).
+ */
+#include "internal.h"
+
+static cf_future *next_of(cf_future *f)
+{
+	return __atomic_load_n(&f->next, __ATOMIC_ACQUIRE);
+}
+
+void cf__mpsc_init(struct cf_mpsc *q)
+{
+	q->stub.next = NULL;
+	q->push_end = &q->stub;
+	q->pop_end = &q->stub;
+}
+
+void cf__mpsc_push(struct cf_mpsc *q, cf_future *f)
+{
+	CF_HAPPENS_BEFORE(f);   /* what the pusher wrote in f */
+	__atomic_store_n(&f->next, NULL, __ATOMIC_RELAXED);
+	cf_future *prev = __atomic_exchange_n(&q->push_end, f, __ATOMIC_ACQ_REL);
+	/* From here until the store, pop cannot get past prev. */
+	__atomic_store_n(&prev->next, f, __ATOMIC_RELEASE);
+}
+
+cf_future *cf__mpsc_pop(struct cf_mpsc *q)
+{
+	cf_future *f = q->pop_end;
+	cf_future *next = next_of(f);
+
+	if (f == &q->stub) {            /* skip the stub */
+		if (!next)
+			return NULL;
+		q->pop_end = next;
+		f = next;
+		next = next_of(f);
+	}
+	if (next) {
+		q->pop_end = next;
+		CF_HAPPENS_AFTER(f);
+		return f;
+	}
+	/* f is the last one linked: a push may have swapped it out already
+	 * and not linked its future yet. */
+	if (f != __atomic_load_n(&q->push_end, __ATOMIC_ACQUIRE))
+		return NULL;
+	/* Put the stub behind f, so that f can leave. */
+	cf__mpsc_push(q, &q->stub);
+	next = next_of(f);
+	if (next) {
+		q->pop_end = next;
+		CF_HAPPENS_AFTER(f);
+		return f;
+	}
+	return NULL;
+}
