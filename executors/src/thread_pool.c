@@ -172,9 +172,10 @@ static bool closing_and_drained(struct thread_pool *p)
  * to take the next task, and more would take the cores from the threads
  * that submit (measured on 2 cores: two spinners made a stream of submits
  * slower than none, one made it faster).
- * The lock is taken with trylock while spinning, because the submitter
- * still holds it for a moment after queueing, and blocking on it would
- * cost the very sleep and wake-up the spin is there to avoid.
+ * The lock is taken with trylock while spinning, because another worker
+ * (popping) or a submit that wakes one holds it for a moment, and
+ * blocking on it would cost the very sleep and wake-up the spin is there
+ * to avoid.
  * Called and returns with the lock held. */
 static void spin_for_work(struct thread_pool *p)
 {
