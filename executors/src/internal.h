@@ -38,6 +38,8 @@ struct cf_bytes {
 };
 
 int cf__bytes_set(struct cf_bytes *b, const void *data, size_t size);
+/* Takes a malloc'ed buffer as it is: no copy (b frees it). */
+void cf__bytes_adopt(struct cf_bytes *b, void *data, size_t size);
 /* Moves src into dst (dst must be empty), leaving src empty. */
 void cf__bytes_move(struct cf_bytes *dst, struct cf_bytes *src);
 void cf__bytes_clear(struct cf_bytes *b);

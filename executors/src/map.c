@@ -194,11 +194,17 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	for (size_t i = 0; it->item_size && i < n; i++)
 		memcpy((unsigned char *)h + items_at + i * stride, first + i * it->item_size,
 		       it->item_size);
-	cf_status st = cf__future_new(run_batch, h, size, out);
-	free(h);
-	if (st == CF_OK)
-		(*out)->from_map = true;
-	return st;
+	/* The future takes the batch as it is: a chunk of a large map is
+	 * megabytes, and copying it again cost the mapping thread as much
+	 * as building it. */
+	cf_status st = cf__future_new(run_batch, NULL, 0, out);
+	if (st != CF_OK) {
+		free(h);
+		return st;
+	}
+	cf__bytes_adopt(&(*out)->arg, h, size);
+	(*out)->from_map = true;
+	return CF_OK;
 }
 
 /* Refills the window in bursts: only once half of it has been taken, and

@@ -29,6 +29,13 @@ int cf__bytes_set(struct cf_bytes *b, const void *data, size_t size)
 	return CF_OK;
 }
 
+void cf__bytes_adopt(struct cf_bytes *b, void *data, size_t size)
+{
+	cf__bytes_clear(b);
+	b->data = data;
+	b->size = size;
+}
+
 void cf__bytes_move(struct cf_bytes *dst, struct cf_bytes *src)
 {
 	if (src->data == src->inline_buf) {
