@@ -32,6 +32,8 @@ void cf__mpsc_push(struct cf_mpsc *q, cf_future *f)
 	cf_future *prev = __atomic_exchange_n(&q->push_end, f, __ATOMIC_ACQ_REL);
 	/* From here until the store, pop cannot get past prev. */
 	__atomic_store_n(&prev->next, f, __ATOMIC_RELEASE);
+	/* The store itself, for whoever pops prev and reuses its link. */
+	CF_HAPPENS_BEFORE(prev);
 }
 
 cf_future *cf__mpsc_pop(struct cf_mpsc *q)
