@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Gives the next result as a long, asserting CF_OK. */
 static long next_long(cf_map_iter *it)
@@ -488,4 +489,33 @@ Test(cf_map, free_cancels_what_has_not_started_thread, .timeout = 30)
 	cr_expect_eq(atomic_load(&finished), running, "the running tasks ran to their end");
 	cr_expect_lt(running, 8);
 	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+/* A map's burst of futures larger than max_queued, on a pool whose
+ * workers are all started and asleep: the submit that finds the queue
+ * full must wake them first, or it waits for room that no one makes.
+ * The thread backend only: the process backend has no max_queued. */
+Test(cf_map, burst_larger_than_max_queued_wakes_sleeping_workers, .timeout = 30)
+{
+	cf_options opts = { .max_workers = 2, .max_queued = 2 };
+	cf_map_options mopts = { .timeout = BOUND, .max_in_flight = 64 };
+	cf_executor *ex = make_pool_opts("thread", &opts);
+	long items[200];
+	cf_future *warm[2];
+
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(cf_submit(ex, square_task, &(long){ i }, sizeof(long), &warm[i]), CF_OK);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(cf_future_result(warm[i], BOUND, NULL, NULL), CF_OK);
+		cf_future_release(warm[i]);
+	}
+	usleep(50 * 1000);      /* both workers go to sleep */
+	for (long i = 0; i < 200; i++)
+		items[i] = i;
+	cf_map_iter *it = map_ok(ex, square_task, items, sizeof(items[0]), 200, &mopts);
+	for (long i = 0; i < 200; i++)
+		cr_assert_eq(next_long(it), i * i);
+	cr_expect_eq(cf_map_next(it, NULL, NULL), CF_END);
+	cf_map_free(it);
+	cf_executor_free(ex);
 }

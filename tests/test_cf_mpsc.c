@@ -12,21 +12,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "../executors/src/internal.h"
+#include "cf_test_util.h"
 
 #define PRODUCERS 4
 #define PER_PRODUCER 50000
 #define BOUND_S 60.0
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 Test(cf_mpsc, fifo_and_empty_again, .timeout = 10)
 {

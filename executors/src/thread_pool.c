@@ -5,9 +5,10 @@
  * when no worker is free to take the task, up to max_workers, so a pool
  * that never gets busy never grows (Python's _adjust_thread_count).
  *
- * Once the pool has all its threads, a submit takes no lock: it pushes
- * onto a lock-free queue (mpsc.c) and takes the mutex only to wake a
- * sleeping worker.  The workers pop under the mutex, one at a time.  With
+ * Once the pool has all its threads (and no max_queued bound), a submit
+ * takes no lock: it pushes onto a lock-free queue (mpsc.c) and takes the
+ * mutex only to wake a sleeping worker.  The workers pop under the mutex,
+ * one at a time.  With
  * one mutex for both ends, a stream of submits waited on the workers'
  * pops (and on a worker preempted in the middle of one) for a third of
  * its time.  Counters that each side writes before it reads the other
@@ -377,8 +378,14 @@ static cf_status submit_locked(struct thread_pool *p, cf_future *f)
 
 	pthread_mutex_lock(&p->lock);
 	while (p->max_queued && queued(p) >= p->max_queued &&
-	       !atomic_load(&p->shutdown) && !atomic_load(&p->broken))
+	       !atomic_load(&p->shutdown) && !atomic_load(&p->broken)) {
+		/* The queue may be full of this very burst (submit_many), whose
+		 * workers are woken only once it is all in: wake them now, or
+		 * no one makes room. */
+		while (claim_wakeup_locked(p))
+			pthread_cond_signal(&p->work_cond);
 		pthread_cond_wait(&p->space_cond, &p->lock);
+	}
 	if (atomic_load(&p->broken))
 		st = CF_BROKEN;
 	else if (atomic_load(&p->shutdown))
