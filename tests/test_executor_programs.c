@@ -16,12 +16,21 @@ static const char *const on_threads_chunked[] = { "--executor", "thread", "--chu
 static const char *const on_threads_auto[] = { "--executor", "thread", "--chunksize", "0", NULL };
 static const char *const on_processes_auto[] = { "--executor", "process", "--chunksize", "0",
 						  NULL };
+/* --results array: cf_map_into, the results written a chunk at a time. */
+static const char *const on_threads_array[] = { "--executor", "thread", "--chunksize", "0",
+						"--results", "array", NULL };
+static const char *const on_threads_array_1[] = { "--executor", "thread", "--results", "array",
+						  NULL };
+static const char *const on_processes_array[] = { "--executor", "process", "--chunksize", "5",
+						  "--results", "array", NULL };
 
 Test(executors, squares_matches_serial_on_threads, .timeout = 180)
 {
 	assert_matches_serial("executors/squares", on_threads);
 	assert_matches_serial("executors/squares", on_threads_chunked);
 	assert_matches_serial("executors/squares", on_threads_auto);
+	assert_matches_serial("executors/squares", on_threads_array);
+	assert_matches_serial("executors/squares", on_threads_array_1);
 }
 
 Test(executors, squares_matches_serial_on_processes, .timeout = 180)
@@ -29,6 +38,7 @@ Test(executors, squares_matches_serial_on_processes, .timeout = 180)
 	assert_matches_serial("executors/squares", on_processes);
 	assert_matches_serial("executors/squares", on_processes_chunked);
 	assert_matches_serial("executors/squares", on_processes_auto);
+	assert_matches_serial("executors/squares", on_processes_array);
 }
 
 Test(executors, sleep_matches_serial, .timeout = 180)
@@ -77,6 +87,8 @@ Test(executors, bad_options_exit_2, .timeout = 60)
 		"--executor", NULL,
 		"--chunksize", "-3", NULL,
 		"--chunksize", "auto", NULL,
+		"--results", "list", NULL,
+		"--results", NULL,
 		"-j", "0", NULL,
 		"-j", "99999999999999999999", NULL,
 		"-n", "-1", NULL,
@@ -90,6 +102,7 @@ Test(executors, bad_options_exit_2, .timeout = 60)
 	const char *const bad_sleep[] = {
 		"--executor", "fiber", NULL,
 		"--chunksize", "4", NULL,
+		"--results", "array", NULL,
 		"-j", "0", NULL,
 		NULL, NULL
 	};

@@ -8,6 +8,7 @@
  *   ProcessPoolExecutor(max_workers=4)      cf_executor_new("process", &opts, &ex)
  *   executor.submit(fn, arg)                cf_submit(ex, fn, &arg, sizeof arg, &fut)
  *   executor.map(fn, items, timeout=t)      cf_map(ex, fn, items, size, n, &mopts, &it)
+ *   list(executor.map(fn, items))           cf_map_into(ex, fn, items, size, n, out, ...)
  *   future.result(timeout=t)                cf_future_result(fut, t, &data, &size)
  *   as_completed(fs, timeout=t)             cf_as_completed_new(fs, n, t, &it)
  *   wait(fs, timeout, return_when)          cf_wait(...)
@@ -246,6 +247,23 @@ const cf_error *cf_map_error(const cf_map_iter *it, size_t *index);
  * Python map generator is closed); nothing of the caller's is used by
  * them, since every item was copied when submitted. */
 void cf_map_free(cf_map_iter *it);
+
+/* Maps fn over `count` items like cf_map and writes item i's result to
+ * results + i * result_size, for a caller who wants every result in an
+ * array (Python's multiprocessing.Pool.map, which returns a list).  Each
+ * result must be exactly result_size bytes (> 0); another size fails its
+ * item.  With chunksize > 1 (or CF_CHUNKSIZE_AUTO) a chunk's results come
+ * back in one block and are copied with one memcpy, so the caller spends
+ * nothing per item.  Returns CF_OK once every result is in; otherwise
+ * CF_TIMEOUT, CF_TASK_FAILED (*error and *error_index, each may be NULL,
+ * tell the first failed item; the results before it are written), or
+ * what cf_map and cf_map_next give.  On any status but CF_OK the tasks
+ * not yet started are cancelled, and those running finish on their own:
+ * they never write into `results`, which is the caller's again at once.
+ * opts may be NULL (no timeout, chunksize 1). */
+cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+		      size_t count, void *results, size_t result_size,
+		      const cf_map_options *opts, cf_error *error, size_t *error_index);
 
 /* ---- wait and as_completed ---------------------------------------------- */
 

@@ -204,6 +204,10 @@ int cf__cond_init(pthread_cond_t *cond);
 
 struct cf_backend {
 	const char *name;
+	/* Tasks run in the caller's address space (threads), so cf_map_into
+	 * may let them read items and write results where the caller has
+	 * them. */
+	bool shares_memory;
 	cf_status (*create)(cf_executor *ex, const cf_options *opts);
 	cf_status (*submit)(cf_executor *ex, cf_future *f);
 	/* Optional: queue n futures at once (one lock, one wake-up for many).

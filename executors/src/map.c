@@ -9,11 +9,19 @@
  * batch runs the user's function on each and packs the results into one
  * buffer of records, which the iterator unpacks item by item.  This is
  * what makes map cheap on the process backend, and it helps threads too.
+ *
+ * cf_map_into takes the same road to a different end: each chunk packs
+ * its results densely, result_size bytes apiece, and the caller copies
+ * the chunk into its array with one memcpy instead of unpacking it item
+ * by item.  On threads it goes further: a chunk reads its items and
+ * writes its results in the caller's arrays, and cf_map_into does not
+ * return while one of its chunks runs (docs/api.md, "map into an array").
  */
 #include "internal.h"
 #include "wire.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +39,13 @@ struct batch_header {
 	uint64_t count;
 	uint64_t fn_offset;
 	uint64_t module_len;
+	uint64_t result_size;           /* cf_map_into: the size of every
+					 * result; 0: cf_map's records */
+	/* cf_map_into on threads: the chunk's items and results in the
+	 * caller's arrays, valid in process `pid` only (NULL: the items
+	 * follow the header and the results go back in the reply). */
+	const unsigned char *items_in_place;
+	unsigned char *results_in_place;
 };
 
 /* A batch's result: one record per item, each followed by its bytes padded
@@ -39,6 +54,15 @@ struct batch_header {
 struct batch_record {
 	alignas(max_align_t) uint32_t failed;
 	uint64_t size;
+};
+
+/* A cf_map_into batch's result: this header, then the results of the
+ * items before the first failure, result_size bytes each, back to back
+ * as they will lie in the caller's array. */
+struct dense_header {
+	alignas(max_align_t) uint64_t done;     /* results that follow */
+	uint32_t failed;                        /* item `done` failed: error */
+	cf_error error;
 };
 
 #define RECORD_ALIGN alignof(max_align_t)
@@ -80,8 +104,14 @@ static int growbuf_append_record(struct growbuf *g, uint32_t failed, const void 
 	return CF_OK;
 }
 
-/* The task that runs a chunk: the user's function once per item. */
-static int run_batch(cf_task *task)
+static bool in_place(const struct batch_header *h)
+{
+	return h->results_in_place && h->pid == getpid();
+}
+
+/* A chunk's items and function, checked; NULL and a failed task when the
+ * batch is malformed or its function is not in this program. */
+static const unsigned char *batch_items(cf_task *task, cf_fn *fn)
 {
 	const struct batch_header *h = task->arg;
 	size_t size = task->arg_size;
@@ -89,21 +119,32 @@ static int run_batch(cf_task *task)
 	if (size < sizeof(*h) || h->module_len > CF_WIRE_MAX_NAME ||
 	    size < batch_items_offset(h->module_len) ||
 	    h->item_stride < h->item_size ||
-	    (h->item_stride && h->count > (size - batch_items_offset(h->module_len)) / h->item_stride))
-		return cf_task_fail(task, -1, "map: malformed batch");
+	    (!in_place(h) && h->item_stride &&
+	     h->count > (size - batch_items_offset(h->module_len)) / h->item_stride) ||
+	    (h->result_size && h->count > (SIZE_MAX - sizeof(struct dense_header)) / h->result_size)) {
+		cf_task_fail(task, -1, "map: malformed batch");
+		return NULL;
+	}
+	*fn = h->fn;
+	if (h->pid != getpid()) {
+		struct cf_fnref ref = { (const char *)(h + 1), h->module_len, h->fn_offset };
+		*fn = (cf_fn)cf__fnref_to_fn(&ref);
+		if (!*fn) {
+			cf_task_fail(task, -1, "map: the task function is not in this program");
+			return NULL;
+		}
+	}
+	if (in_place(h))
+		return h->items_in_place;
+	return (const unsigned char *)h + batch_items_offset(h->module_len);
+}
 
-	const char *module = (const char *)(h + 1);
-	const unsigned char *items = (const unsigned char *)h + batch_items_offset(h->module_len);
+/* cf_map's chunk: one record per item, each result as long as it is. */
+static int run_batch_records(cf_task *task, const struct batch_header *h,
+			     const unsigned char *items, cf_fn fn)
+{
 	struct growbuf out = { 0 };
 	int rc = CF_OK;
-	cf_fn fn = h->fn;
-
-	if (h->pid != getpid()) {
-		struct cf_fnref ref = { module, h->module_len, h->fn_offset };
-		fn = (cf_fn)cf__fnref_to_fn(&ref);
-		if (!fn)
-			return cf_task_fail(task, -1, "map: the task function is not in this program");
-	}
 
 	for (uint64_t i = 0; i < h->count && rc == CF_OK; i++) {
 		struct cf_task item;
@@ -130,11 +171,69 @@ static int run_batch(cf_task *task)
 	return 0;
 }
 
+/* cf_map_into's chunk: results back to back, result_size bytes each,
+ * after a dense_header in the reply, or in the caller's array when the
+ * chunk runs in place (the reply is then the header alone).  A result of
+ * another size fails its item: the array has room for result_size bytes
+ * and no more. */
+static int run_batch_dense(cf_task *task, const struct batch_header *h,
+			   const unsigned char *items, cf_fn fn)
+{
+	size_t size = sizeof(struct dense_header) + (in_place(h) ? 0 : h->count * h->result_size);
+	unsigned char *out = malloc(size);
+
+	if (!out)
+		return cf_task_fail(task, CF_NOMEM, "map: out of memory for a chunk's results");
+	struct dense_header *d = (struct dense_header *)out;
+	unsigned char *slot = in_place(h) ? h->results_in_place : out + sizeof(*d);
+
+	d->done = 0;
+	d->failed = 0;
+	for (uint64_t i = 0; i < h->count; i++, slot += h->result_size) {
+		struct cf_task item;
+
+		cf__task_init(&item, items + i * h->item_stride, h->item_size);
+		cf__task_run(&item, fn);
+		if (!item.error && item.result.size != h->result_size)
+			cf_task_fail(&item, -1, "map_into: the task returned %zu bytes, not result_size %llu",
+				     item.result.size, (unsigned long long)h->result_size);
+		if (item.error) {
+			d->failed = 1;
+			d->error = *item.error;
+			cf__task_clear(&item);
+			break;
+		}
+		memcpy(slot, item.result.data, h->result_size);
+		d->done++;
+		cf__task_clear(&item);
+	}
+	cf__bytes_clear(&task->result);
+	task->result.data = out;
+	task->result.size = in_place(h) ? sizeof(*d) : sizeof(*d) + d->done * h->result_size;
+	return 0;
+}
+
+/* The task that runs a chunk: the user's function once per item. */
+static int run_batch(cf_task *task)
+{
+	const struct batch_header *h = task->arg;
+	cf_fn fn;
+	const unsigned char *items = batch_items(task, &fn);
+
+	if (!items)
+		return -1;
+	if (h->result_size)
+		return run_batch_dense(task, h, items, fn);
+	return run_batch_records(task, h, items, fn);
+}
+
 struct cf_map_iter {
 	cf_executor *ex;
 	cf_fn fn;
 	const unsigned char *items;
 	size_t item_size, count;
+	size_t result_size;     /* cf_map_into; 0 for cf_map */
+	unsigned char *results; /* cf_map_into's array, when chunks run in place */
 	size_t chunksize, nchunks, window;
 	double deadline;
 
@@ -176,8 +275,8 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	if (cf__fnref_from_fn((void (*)(void))it->fn, &ref) != 0)
 		ref = (struct cf_fnref){ "", 0, 0 };
 	size_t items_at = batch_items_offset(ref.module_len);
-	size_t stride = padded(it->item_size);
-	size_t size = items_at + n * stride;
+	size_t stride = it->results ? it->item_size : padded(it->item_size);
+	size_t size = items_at + (it->results ? 0 : n * stride);
 	/* calloc: the padding goes on the wire too, and must not carry
 	 * whatever the heap held before. */
 	struct batch_header *h = calloc(1, size);
@@ -191,7 +290,12 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	h->item_size = it->item_size;
 	h->item_stride = stride;
 	h->count = n;
-	for (size_t i = 0; it->item_size && i < n; i++)
+	h->result_size = it->result_size;
+	if (it->results) {
+		h->items_in_place = first;
+		h->results_in_place = it->results + chunk * it->chunksize * it->result_size;
+	}
+	for (size_t i = 0; !it->results && it->item_size && i < n; i++)
 		memcpy((unsigned char *)h + items_at + i * stride, first + i * it->item_size,
 		       it->item_size);
 	/* The future takes the batch as it is: a chunk of a large map is
@@ -287,14 +391,42 @@ static size_t chosen_chunksize(cf_executor *ex, const cf_map_options *opts, size
 	return size > 1 ? size : 1;
 }
 
-cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
-		 size_t count, const cf_map_options *opts, cf_map_iter **out)
+/* Whether cf_map_into's chunks may read the items and write the results
+ * where the caller has them: only on threads, only for chunks (a lone
+ * item is a plain future, its argument copied), and only when each item
+ * in the caller's array is aligned as a task's argument always is. */
+static bool can_run_in_place(cf_executor *ex, const void *items, size_t item_size,
+			     const cf_map_options *opts)
+{
+	return ex && ex->backend->shares_memory && opts && opts->chunksize > 1 &&
+	       (uintptr_t)items % RECORD_ALIGN == 0 && item_size % RECORD_ALIGN == 0;
+}
+
+/* After a failure or a timeout: a chunk that runs in place still reads the
+ * caller's items and writes its results, so cf_map_into cannot return
+ * before it ends.  What has not started is cancelled instead. */
+static void wait_for_running_chunks(cf_map_iter *it)
+{
+	size_t c;
+
+	/* All the cancels first: a worker that ends a chunk while we wait
+	 * must not find the next one still queued. */
+	for (c = it->next_consume; c < it->next_submit; c++)
+		cf_future_cancel(it->ring[c % it->window]);
+	for (c = it->next_consume; c < it->next_submit; c++)
+		(void)cf__future_wait(it->ring[c % it->window], -1);
+}
+
+/* An iterator with its first chunks submitted; result_size is 0 for
+ * cf_map and the size of every result for cf_map_into, results_in_place
+ * cf_map_into's array when its chunks run in place. */
+static cf_status map_start(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+			   size_t count, size_t result_size, void *results_in_place,
+			   const cf_map_options *opts, cf_map_iter **out)
 {
 	cf_map_iter *it;
 
-	if (out)
-		*out = NULL;
-	if (!ex || !fn || !out || (!items && count && item_size))
+	if (!ex || !fn || (!items && count && item_size))
 		return CF_INVALID_ARGUMENT;
 	if (count && item_size && count > SIZE_MAX / item_size)
 		return CF_INVALID_ARGUMENT;
@@ -306,6 +438,8 @@ cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 	it->items = items;
 	it->item_size = item_size;
 	it->count = count;
+	it->result_size = result_size;
+	it->results = results_in_place;
 	it->deadline = cf__deadline(opts ? opts->timeout : CF_FOREVER);
 	it->chunksize = chosen_chunksize(ex, opts, count);
 	it->nchunks = count / it->chunksize + (count % it->chunksize != 0);
@@ -321,11 +455,22 @@ cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 	}
 	cf_status st = top_up(it);
 	if (st != CF_OK) {
+		if (it->results)
+			wait_for_running_chunks(it);
 		cf_map_free(it);
 		return st;
 	}
 	*out = it;
 	return CF_OK;
+}
+
+cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+		 size_t count, const cf_map_options *opts, cf_map_iter **out)
+{
+	if (!out)
+		return CF_INVALID_ARGUMENT;
+	*out = NULL;
+	return map_start(ex, fn, items, item_size, count, 0, NULL, opts, out);
 }
 
 /* The next item of a finished batch; moves to the next chunk at its end. */
@@ -404,6 +549,85 @@ const cf_error *cf_map_error(const cf_map_iter *it, size_t *index)
 	if (index)
 		*index = it->error_index;
 	return &it->error;
+}
+
+/* Copies one finished chunk's results into the caller's array: a batch's
+ * dense results with one memcpy, a lone item's result after checking its
+ * size. */
+static cf_status copy_chunk(cf_map_iter *it, cf_future *f, unsigned char *results)
+{
+	size_t first = it->next_consume * it->chunksize;
+	size_t n = chunk_len(it, it->next_consume);
+	unsigned char *dest = results + first * it->result_size;
+
+	if (it->chunksize == 1) {
+		if (f->result.size != it->result_size) {
+			it->error.code = -1;
+			snprintf(it->error.message, sizeof(it->error.message),
+				 "map_into: the task returned %zu bytes, not result_size %zu",
+				 f->result.size, it->result_size);
+			it->error_index = first;
+			return CF_TASK_FAILED;
+		}
+		memcpy(dest, f->result.data, it->result_size);
+		return CF_OK;
+	}
+
+	struct dense_header d;
+	if (f->result.size < sizeof(d))
+		return CF_INVALID_STATE;        /* cannot happen: be safe */
+	memcpy(&d, f->result.data, sizeof(d));
+	size_t copied = it->results ? 0 : d.done;   /* in place: already there */
+	if (d.done > n || f->result.size != sizeof(d) + copied * it->result_size ||
+	    (!d.failed && d.done != n))
+		return CF_INVALID_STATE;
+	memcpy(dest, (const unsigned char *)f->result.data + sizeof(d), copied * it->result_size);
+	if (d.failed) {
+		it->error = d.error;
+		it->error.message[sizeof(it->error.message) - 1] = '\0';
+		it->error_index = first + d.done;
+		return CF_TASK_FAILED;
+	}
+	return CF_OK;
+}
+
+cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+		      size_t count, void *results, size_t result_size,
+		      const cf_map_options *opts, cf_error *error, size_t *error_index)
+{
+	cf_map_iter *it = NULL;
+	cf_status st;
+
+	if (!result_size || (!results && count) || (count && count > SIZE_MAX / result_size))
+		return CF_INVALID_ARGUMENT;
+	st = map_start(ex, fn, items, item_size, count, result_size,
+		       can_run_in_place(ex, items, item_size, opts) ? results : NULL, opts, &it);
+	while (st == CF_OK && it->next_consume < it->nchunks) {
+		cf_future *f = it->ring[it->next_consume % it->window];
+
+		st = cf__future_wait(f, it->deadline);
+		if (st == CF_TASK_FAILED) {
+			it->error = *f->error;
+			it->error_index = it->next_consume * it->chunksize;
+		} else if (st == CF_OK) {
+			st = copy_chunk(it, f, results);
+		}
+		if (st != CF_OK)
+			break;
+		cf_future_release(f);
+		it->next_consume++;
+		st = top_up(it);
+	}
+	if (st == CF_TASK_FAILED) {
+		if (error)
+			*error = it->error;
+		if (error_index)
+			*error_index = it->error_index;
+	}
+	if (it && it->results)
+		wait_for_running_chunks(it);
+	cf_map_free(it);
+	return st;
 }
 
 void cf_map_free(cf_map_iter *it)

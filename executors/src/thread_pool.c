@@ -529,6 +529,7 @@ static void pool_stats(cf_executor *ex, cf_executor_stats *stats)
 
 const struct cf_backend cf__thread_backend = {
 	.name = "thread",
+	.shares_memory = true,
 	.create = pool_create,
 	.submit = pool_submit,
 	.submit_many = pool_submit_many,
