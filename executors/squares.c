@@ -5,8 +5,11 @@
  *         print(list(results))
  *
  * `--executor thread|process` is the one word that changes the backend;
- * the task function below runs unchanged on both.
+ * the task function below runs unchanged on both.  `--results` picks how
+ * the results come back: one by one like Python's map (the default), or
+ * a chunk at a time into the array (docs/api.md, "map into an array").
  */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +19,55 @@
 #include "cli.h"
 #include "squares_work.h"
 
-/* Arguments travel as bytes, copied: a process can carry them. */
-struct square_arg {
-	int64_t n;
-	long work_us;
-};
+/* The work per task (--work-us), the same for every item: set once in
+ * every worker by the pool's initializer, like Python's initargs, so that
+ * an item is only its number, as in the seed's range(10).  Atomic because
+ * a thread pool's workers all set the one copy. */
+static _Atomic long work_us;
 
+static int set_work_us(const void *initarg, size_t size)
+{
+	long us;
+
+	if (size != sizeof(us))
+		return 1;
+	memcpy(&us, initarg, sizeof(us));
+	atomic_store_explicit(&work_us, us, memory_order_relaxed);
+	return 0;
+}
+
+static long work_per_task(void)
+{
+	return atomic_load_explicit(&work_us, memory_order_relaxed);
+}
+
+/* An argument travels as bytes, copied: a process can carry it. */
 static int square(cf_task *task)
 {
-	const struct square_arg *arg = cf_task_arg(task, NULL);
-	int64_t result = pl_square(arg->n, arg->work_us);
+	const int64_t *n = cf_task_arg(task, NULL);
+	int64_t result = pl_square(*n, work_per_task());
 
 	return cf_task_return(task, &result, sizeof(result));
 }
 
-static const char *const result_ways[] = { "iterator", "array", NULL };
+/* The same work over a whole chunk of numbers, for cf_map_batches: one
+ * call per chunk, the results written where the caller wants them. */
+static int square_batch(cf_task *task)
+{
+	size_t size;
+	const int64_t *n = cf_task_arg(task, &size);
+	size_t count = size / sizeof(*n);
+	int64_t *result = cf_task_result_buffer(task, count * sizeof(*result));
+	long us = work_per_task();
+
+	if (!result)
+		return cf_task_fail(task, 1, "out of memory for %zu results", count);
+	for (size_t i = 0; i < count; i++)
+		result[i] = pl_square(n[i], us);
+	return 0;
+}
+
+static const char *const result_ways[] = { "iterator", "array", "batches", NULL };
 
 static struct pl_choice_option choices[] = {
 	/* The seed uses ProcessPoolExecutor here, so the default is process. */
@@ -38,7 +75,8 @@ static struct pl_choice_option choices[] = {
 	  .help = "the backend: the one word that changes" },
 	{ .name = "results", .choices = result_ways, .value = "iterator",
 	  .help = "how results come back: cf_map's iterator, one at a time (Python's "
-		  "map), or cf_map_into, a chunk at a time into the array (Pool.map)" },
+		  "map); cf_map_into, a chunk at a time into the array (Pool.map); or "
+		  "cf_map_batches, one call per chunk (a vectorised task)" },
 	{ 0 },
 };
 static struct pl_int_option ints[] = {
@@ -57,11 +95,11 @@ static const struct pl_program program = {
 
 /* The tutorial's way: list(executor.map(square, range(n))). */
 static void collect_one_by_one(cf_executor *ex, const struct pl_options *o,
-			       const struct square_arg *args, const cf_map_options *map_opts,
+			       const int64_t *numbers, const cf_map_options *map_opts,
 			       int64_t *results)
 {
 	cf_map_iter *results_it;
-	cf_status st = cf_map(ex, square, args, sizeof(*args), (size_t)o->tasks, map_opts,
+	cf_status st = cf_map(ex, square, numbers, sizeof(*numbers), (size_t)o->tasks, map_opts,
 			      &results_it);
 
 	for (long i = 0; st == CF_OK && i < o->tasks; i++) {
@@ -83,13 +121,14 @@ int main(int argc, char **argv)
 
 	pl_parse_args(argc, argv, &program, &o);
 	int64_t *results = pl_squares_begin(&o);
-	struct square_arg *args = malloc(((size_t)o.tasks + 1) * sizeof(*args));
-	if (!args)
-		pl_die(&o, "out of memory for %ld arguments", o.tasks);
+	int64_t *numbers = malloc(((size_t)o.tasks + 1) * sizeof(*numbers));
+	if (!numbers)
+		pl_die(&o, "out of memory for %ld numbers", o.tasks);
 	for (long i = 0; i < o.tasks; i++)
-		args[i] = (struct square_arg){ .n = i, .work_us = o.work_us };
+		numbers[i] = i;
 
-	cf_options opts = { .max_workers = (int)o.workers };
+	cf_options opts = { .max_workers = (int)o.workers, .initializer = set_work_us,
+			    .initarg = &o.work_us, .initarg_size = sizeof(o.work_us) };
 	st = cf_executor_new(pl_choice(&o, "executor"), &opts, &ex);
 	if (st != CF_OK)
 		pl_die(&o, "cannot create the executor: %s", cf_strerror(st));
@@ -97,17 +136,23 @@ int main(int argc, char **argv)
 	long chunksize = pl_int(&o, "chunksize");
 	cf_map_options map_opts = { .timeout = CF_FOREVER,
 				    .chunksize = chunksize ? (size_t)chunksize : CF_CHUNKSIZE_AUTO };
-	if (strcmp(pl_choice(&o, "results"), "array") == 0) {
-		st = cf_map_into(ex, square, args, sizeof(*args), (size_t)o.tasks, results,
+	const char *way = pl_choice(&o, "results");
+	if (strcmp(way, "array") == 0) {
+		st = cf_map_into(ex, square, numbers, sizeof(*numbers), (size_t)o.tasks, results,
 				 sizeof(*results), &map_opts, NULL, NULL);
 		if (st != CF_OK)
 			pl_die(&o, "map_into: %s", cf_strerror(st));
+	} else if (strcmp(way, "batches") == 0) {
+		st = cf_map_batches(ex, square_batch, numbers, sizeof(*numbers), (size_t)o.tasks, results,
+				    sizeof(*results), &map_opts, NULL, NULL);
+		if (st != CF_OK)
+			pl_die(&o, "map_batches: %s", cf_strerror(st));
 	} else {
-		collect_one_by_one(ex, &o, args, &map_opts, results);
+		collect_one_by_one(ex, &o, numbers, &map_opts, results);
 	}
 
 	pl_count_cf_workers(ex);
 	cf_executor_free(ex);
-	free(args);
+	free(numbers);
 	return pl_squares_finish(&o, results);
 }

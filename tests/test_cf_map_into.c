@@ -1,8 +1,9 @@
-/* cf_map_into: every result in the caller's array, in input order; the
- * first failure with its index; the timeout; and, on threads, chunks that
- * read and write the caller's arrays in place without outliving the call.
+/* cf_map_into and cf_map_batches: every result in the caller's array, in
+ * input order; the first failure with its index; the timeout; on threads,
+ * chunks that read and write the caller's arrays in place without
+ * outliving the call; and cf_task_result_buffer, a result built in place.
  *
- * Suite: cf_map_into.  Tests named *_thread exercise the thread backend
+ * Suites: cf_map_into, cf_map_batches, cf_task.  Tests named *_thread exercise the thread backend
  * only (they share counters with the task); all others run on every
  * backend.
  */
@@ -331,6 +332,234 @@ BACKEND_TEST(cf_map_into, after_shutdown, .timeout = 30)
 	cr_assert_eq(cf_shutdown(ex, true, false), CF_OK);
 	cr_expect_eq(cf_map_into(ex, square_task, items, sizeof(items[0]), 8, results,
 				 sizeof(results[0]), &opts, NULL, NULL), CF_SHUTDOWN);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+/* ---- cf_map_batches ------------------------------------------------------- */
+
+/* pair_batch_task: pair_task over a whole chunk, written in place; the
+ * first failing pair fails the chunk. */
+static int pair_batch_task(cf_task *task)
+{
+	size_t size;
+	const struct pair *p = cf_task_arg(task, &size);
+	size_t count = size / sizeof(*p);
+
+	if (size % sizeof(*p) != 0)
+		return cf_task_fail(task, 8, "%zu bytes is not a whole number of pairs", size);
+	long *out = cf_task_result_buffer(task, count * sizeof(*out));
+	if (!out)
+		return cf_task_fail(task, 9, "no result buffer");
+	for (size_t i = 0; i < count; i++) {
+		if (p[i].fail_code)
+			return cf_task_fail(task, (int)p[i].fail_code, "bad %ld", p[i].value);
+		out[i] = p[i].value * p[i].value;
+	}
+	return 0;
+}
+
+/* square_batch_task: longs -> their squares, returned with
+ * cf_task_return (a copy), so both ways of returning are exercised. */
+static int square_batch_task(cf_task *task)
+{
+	size_t size;
+	const long *n = cf_task_arg(task, &size);
+	size_t count = size / sizeof(*n);
+	long *out = malloc(count * sizeof(*out) + 1);
+
+	if (!out)
+		return cf_task_fail(task, 9, "out of memory");
+	for (size_t i = 0; i < count; i++)
+		out[i] = n[i] * n[i];
+	int rc = cf_task_return(task, out, count * sizeof(*out));
+	free(out);
+	return rc;
+}
+
+static void check_batches(const char *backend, size_t count, size_t chunksize)
+{
+	cf_map_options opts = { .timeout = BOUND, .chunksize = chunksize };
+	cf_executor *ex = make_pool(backend, 3);
+	long *items = malloc(count * sizeof(*items) + 1);
+	struct pair *pairs = malloc(count * sizeof(*pairs) + 1);
+	long *results = malloc(count * sizeof(*results) + 1);
+	cf_status st;
+
+	cr_assert(items && pairs && results);
+	for (size_t i = 0; i < count; i++) {
+		items[i] = (long)i;
+		pairs[i] = (struct pair){ .value = (long)i + 1 };
+	}
+	memset(results, 0xee, count * sizeof(*results));
+	st = cf_map_batches(ex, square_batch_task, items, sizeof(*items), count, results,
+			    sizeof(*results), &opts, NULL, NULL);
+	cr_assert_eq(st, CF_OK, "chunksize %zu: %s", chunksize, cf_strerror(st));
+	for (size_t i = 0; i < count; i++)
+		cr_assert_eq(results[i], (long)(i * i), "chunksize %zu, item %zu", chunksize, i);
+
+	memset(results, 0xee, count * sizeof(*results));
+	st = cf_map_batches(ex, pair_batch_task, pairs, sizeof(*pairs), count, results,
+			    sizeof(*results), &opts, NULL, NULL);
+	cr_assert_eq(st, CF_OK, "pairs, chunksize %zu: %s", chunksize, cf_strerror(st));
+	for (size_t i = 0; i < count; i++)
+		cr_assert_eq(results[i], (long)((i + 1) * (i + 1)), "pairs, chunksize %zu, item %zu",
+			     chunksize, i);
+	cf_executor_free(ex);
+	free(items);
+	free(pairs);
+	free(results);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_map_batches, chunksize_1, .timeout = 60)
+{
+	check_batches(backend, 50, 1);
+}
+
+BACKEND_TEST(cf_map_batches, chunksize_7, .timeout = 60)
+{
+	check_batches(backend, 1000, 7);
+}
+
+BACKEND_TEST(cf_map_batches, chunksize_auto, .timeout = 60)
+{
+	check_batches(backend, 100003, CF_CHUNKSIZE_AUTO);
+}
+
+/* The call for a chunk sees exactly that chunk's items, and is made once
+ * per chunk (the thread backend counts its calls). */
+static atomic_int batch_calls;
+
+static int counted_batch_task(cf_task *task)
+{
+	atomic_fetch_add(&batch_calls, 1);
+	return square_batch_task(task);
+}
+
+Test(cf_map_batches, one_call_per_chunk_thread, .timeout = 30)
+{
+	cf_executor *ex = make_pool("thread", 2);
+	long items[100], results[100];
+	cf_map_options opts = { .timeout = BOUND, .chunksize = 30 };
+
+	for (long i = 0; i < 100; i++)
+		items[i] = i - 50;
+	atomic_store(&batch_calls, 0);
+	cr_assert_eq(cf_map_batches(ex, counted_batch_task, items, sizeof(items[0]), 100, results,
+				    sizeof(results[0]), &opts, NULL, NULL), CF_OK);
+	cr_expect_eq(atomic_load(&batch_calls), 4, "100 items in chunks of 30: %d calls",
+		     atomic_load(&batch_calls));
+	for (long i = 0; i < 100; i++)
+		cr_expect_eq(results[i], (i - 50) * (i - 50));
+	cf_executor_free(ex);
+}
+
+/* A failing call fails its chunk: the error and the chunk's first item;
+ * the chunks before it are written. */
+BACKEND_TEST(cf_map_batches, failure_names_the_chunk, .timeout = 30)
+{
+	struct pair items[20];
+	long results[20];
+	cf_map_options opts = { .timeout = BOUND, .chunksize = 4 };
+	cf_executor *ex = make_pool(backend, 2);
+	cf_error error = { 0 };
+	size_t index = 99;
+
+	for (long i = 0; i < 20; i++)
+		items[i] = (struct pair){ .value = i, .fail_code = (i == 9 || i == 17) ? 100 + i : 0 };
+	memset(results, 0xee, sizeof(results));
+	cf_status st = cf_map_batches(ex, pair_batch_task, items, sizeof(items[0]), 20, results,
+				      sizeof(results[0]), &opts, &error, &index);
+	cr_assert_eq(st, CF_TASK_FAILED, "%s", cf_strerror(st));
+	cr_expect_eq(index, 8, "the failing chunk starts at item 8, not %zu", index);
+	cr_expect_eq(error.code, 109);
+	cr_expect_str_eq(error.message, "bad 9");
+	for (long i = 0; i < 8; i++)
+		cr_expect_eq(results[i], i * i, "item %ld of an earlier chunk", i);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+/* first_square_task: one long, the square of the chunk's first, whatever
+ * the chunk's length. */
+static int first_square_task(cf_task *task)
+{
+	const long *n = cf_task_arg(task, NULL);
+	long square = n[0] * n[0];
+
+	return cf_task_return(task, &square, sizeof(square));
+}
+
+/* A call whose result is not items x result_size bytes fails its chunk. */
+BACKEND_TEST(cf_map_batches, wrong_result_size_fails_the_chunk, .timeout = 30)
+{
+	long items[10] = { 0 }, results[10];
+	cf_map_options opts = { .timeout = BOUND, .chunksize = 5 };
+	cf_executor *ex = make_pool(backend, 2);
+	cf_error error = { 0 };
+	size_t index = 99;
+
+	/* One long for a chunk of five. */
+	cf_status st = cf_map_batches(ex, first_square_task, items, sizeof(items[0]), 10, results,
+				      sizeof(results[0]), &opts, &error, &index);
+	cr_assert_eq(st, CF_TASK_FAILED, "%s", cf_strerror(st));
+	cr_expect_eq(index, 0);
+	cr_expect(strstr(error.message, "result_size"), "message: %s", error.message);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_map_batches, bad_arguments, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 1);
+	long items[2] = { 1, 2 }, results[2];
+
+	cr_expect_eq(cf_map_batches(ex, square_batch_task, items, sizeof(long), 2, NULL,
+				    sizeof(long), NULL, NULL, NULL), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_map_batches(ex, square_batch_task, items, sizeof(long), 2, results, 0,
+				    NULL, NULL, NULL), CF_INVALID_ARGUMENT);
+	cr_expect_eq(cf_map_batches(NULL, square_batch_task, items, sizeof(long), 2, results,
+				    sizeof(long), NULL, NULL, NULL), CF_INVALID_ARGUMENT);
+	cf_executor_free(ex);
+}
+
+/* ---- cf_task_result_buffer ------------------------------------------------ */
+
+/* fill_task: size_t n -> n bytes, byte i = i & 0xff, written in place. */
+static int fill_task(cf_task *task)
+{
+	const size_t *n = cf_task_arg(task, NULL);
+	unsigned char *buf = cf_task_result_buffer(task, *n);
+
+	if (!buf)
+		return cf_task_fail(task, 1, "no buffer of %zu bytes", *n);
+	if ((uintptr_t)buf % alignof(max_align_t) != 0)
+		return cf_task_fail(task, 2, "buffer at %p is not aligned", (void *)buf);
+	for (size_t i = 0; i < *n; i++)
+		buf[i] = (unsigned char)i;
+	return 0;
+}
+
+/* A result built in place, small (inline) or large, reaches the future. */
+BACKEND_TEST(cf_task, result_buffer_reaches_the_future, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	static const size_t sizes[] = { 0, 1, 16, 17, 100000 };
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		cf_future *f = submit_ok(ex, fill_task, &sizes[k], sizeof(sizes[k]));
+		const unsigned char *data;
+		size_t size = 99;
+
+		cr_assert_eq(cf_future_result(f, BOUND, (const void **)&data, &size), CF_OK,
+			     "%zu bytes", sizes[k]);
+		cr_expect_eq(size, sizes[k]);
+		for (size_t i = 0; i < size; i++)
+			cr_assert_eq(data[i], (unsigned char)i, "%zu bytes: byte %zu", sizes[k], i);
+		cf_future_release(f);
+	}
+	cr_expect_null(cf_task_result_buffer(NULL, 4));
 	cf_executor_free(ex);
 	cr_expect_eq(cf_futures_alive(), 0);
 }

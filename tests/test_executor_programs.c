@@ -16,7 +16,12 @@ static const char *const on_threads_chunked[] = { "--executor", "thread", "--chu
 static const char *const on_threads_auto[] = { "--executor", "thread", "--chunksize", "0", NULL };
 static const char *const on_processes_auto[] = { "--executor", "process", "--chunksize", "0",
 						  NULL };
-/* --results array: cf_map_into, the results written a chunk at a time. */
+/* --results array: cf_map_into, the results written a chunk at a time;
+ * --results batches: cf_map_batches, one call per chunk. */
+static const char *const on_threads_batches[] = { "--executor", "thread", "--chunksize", "0",
+						  "--results", "batches", NULL };
+static const char *const on_processes_batches[] = { "--executor", "process", "--chunksize", "3",
+						    "--results", "batches", NULL };
 static const char *const on_threads_array[] = { "--executor", "thread", "--chunksize", "0",
 						"--results", "array", NULL };
 static const char *const on_threads_array_1[] = { "--executor", "thread", "--results", "array",
@@ -31,6 +36,7 @@ Test(executors, squares_matches_serial_on_threads, .timeout = 180)
 	assert_matches_serial("executors/squares", on_threads_auto);
 	assert_matches_serial("executors/squares", on_threads_array);
 	assert_matches_serial("executors/squares", on_threads_array_1);
+	assert_matches_serial("executors/squares", on_threads_batches);
 }
 
 Test(executors, squares_matches_serial_on_processes, .timeout = 180)
@@ -39,6 +45,7 @@ Test(executors, squares_matches_serial_on_processes, .timeout = 180)
 	assert_matches_serial("executors/squares", on_processes_chunked);
 	assert_matches_serial("executors/squares", on_processes_auto);
 	assert_matches_serial("executors/squares", on_processes_array);
+	assert_matches_serial("executors/squares", on_processes_batches);
 }
 
 Test(executors, sleep_matches_serial, .timeout = 180)

@@ -9,6 +9,7 @@
  *   executor.submit(fn, arg)                cf_submit(ex, fn, &arg, sizeof arg, &fut)
  *   executor.map(fn, items, timeout=t)      cf_map(ex, fn, items, size, n, &mopts, &it)
  *   list(executor.map(fn, items))           cf_map_into(ex, fn, items, size, n, out, ...)
+ *   (a function over a whole chunk)         cf_map_batches(ex, fn, items, size, n, out, ...)
  *   future.result(timeout=t)                cf_future_result(fut, t, &data, &size)
  *   as_completed(fs, timeout=t)             cf_as_completed_new(fs, n, t, &it)
  *   wait(fs, timeout, return_when)          cf_wait(...)
@@ -88,6 +89,13 @@ const void *cf_task_arg(const cf_task *task, size_t *size);
 /* Copies `size` bytes as the task's result (replacing an earlier one).
  * Returns 0, or CF_NOMEM. */
 int cf_task_return(cf_task *task, const void *data, size_t size);
+
+/* Makes the task's result `size` bytes long (replacing an earlier one)
+ * and returns where the task writes them, aligned for any type: a result
+ * built in place, with no copy.  In a cf_map_into or cf_map_batches task
+ * on threads that is the caller's array itself.  NULL when out of memory
+ * (or task is NULL). */
+void *cf_task_result_buffer(cf_task *task, size_t size);
 
 /* Records an error and returns its code, so that a task can write
  * `return cf_task_fail(task, 42, "bad input %d", x);`.  A code of 0 is
@@ -264,6 +272,19 @@ void cf_map_free(cf_map_iter *it);
 cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 		      size_t count, void *results, size_t result_size,
 		      const cf_map_options *opts, cf_error *error, size_t *error_index);
+
+/* Like cf_map_into, but fn runs once per chunk instead of once per item
+ * (a vectorised task, like Ray's map_batches): its argument is the
+ * chunk's items back to back as in `items` (cf_task_arg's size says how
+ * many bytes: items x item_size), and its result must be their results
+ * back to back, items x result_size bytes, best written where
+ * cf_task_result_buffer says.  The library then does nothing per item,
+ * like a static partition.  A failing call fails its whole chunk:
+ * *error_index is the chunk's first item.  Chunks as cf_map_options says
+ * (CF_CHUNKSIZE_AUTO: 4 per worker; 0 or 1: one item per call). */
+cf_status cf_map_batches(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+			 size_t count, void *results, size_t result_size,
+			 const cf_map_options *opts, cf_error *error, size_t *error_index);
 
 /* ---- wait and as_completed ---------------------------------------------- */
 

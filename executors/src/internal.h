@@ -50,6 +50,12 @@ struct cf_task {
 	size_t arg_size;
 	struct cf_bytes result;
 	cf_error *error;        /* set by cf_task_fail, malloc'ed */
+	/* cf_map_into: where a result of exactly slot_size bytes goes, with
+	 * no copy in between (NULL: into `result`); slot_filled says it went
+	 * there. */
+	void *slot;
+	size_t slot_size;
+	bool slot_filled;
 };
 
 void cf__task_init(struct cf_task *t, const void *arg, size_t arg_size);

@@ -41,6 +41,8 @@ struct batch_header {
 	uint64_t module_len;
 	uint64_t result_size;           /* cf_map_into: the size of every
 					 * result; 0: cf_map's records */
+	uint64_t whole_batch;           /* cf_map_batches: fn runs once on
+					 * all the chunk's items */
 	/* cf_map_into on threads: the chunk's items and results in the
 	 * caller's arrays, valid in process `pid` only (NULL: the items
 	 * follow the header and the results go back in the reply). */
@@ -119,6 +121,7 @@ static const unsigned char *batch_items(cf_task *task, cf_fn *fn)
 	if (size < sizeof(*h) || h->module_len > CF_WIRE_MAX_NAME ||
 	    size < batch_items_offset(h->module_len) ||
 	    h->item_stride < h->item_size ||
+	    (h->whole_batch && h->item_stride != h->item_size) ||
 	    (!in_place(h) && h->item_stride &&
 	     h->count > (size - batch_items_offset(h->module_len)) / h->item_stride) ||
 	    (h->result_size && h->count > (SIZE_MAX - sizeof(struct dense_header)) / h->result_size)) {
@@ -171,11 +174,68 @@ static int run_batch_records(cf_task *task, const struct batch_header *h,
 	return 0;
 }
 
-/* cf_map_into's chunk: results back to back, result_size bytes each,
- * after a dense_header in the reply, or in the caller's array when the
- * chunk runs in place (the reply is then the header alone).  A result of
- * another size fails its item: the array has room for result_size bytes
- * and no more. */
+/* cf_map_into's items, one call each into its own slot.  Returns the
+ * items done before the first failure, whose error goes to *error. */
+static uint64_t run_items_into(const struct batch_header *h, const unsigned char *items,
+			       cf_fn fn, unsigned char *slot, cf_error *error, uint32_t *failed)
+{
+	/* One task record for the whole chunk, reset field by field: this
+	 * loop is all the library adds to each item's own work. */
+	struct cf_task item;
+	uint64_t done = 0;
+
+	cf__task_init(&item, NULL, h->item_size);
+	item.slot_size = h->result_size;
+	for (; done < h->count; done++, slot += h->result_size) {
+		item.arg = items ? items + done * h->item_stride : NULL;
+		item.slot = slot;
+		item.slot_filled = false;
+		int rc = fn(&item);
+		if (rc != 0 && !item.error)
+			cf_task_fail(&item, rc, "task returned %d", rc);
+		if (!item.error && !item.slot_filled)
+			cf_task_fail(&item, -1, "map_into: the task returned %zu bytes, not result_size %llu",
+				     item.result.size, (unsigned long long)h->result_size);
+		if (item.error) {
+			*error = *item.error;
+			*failed = 1;
+			break;
+		}
+	}
+	cf__task_clear(&item);
+	return done;
+}
+
+/* cf_map_batches' chunk: one call for all its items, whose result is all
+ * their results.  A failure fails the whole chunk. */
+static uint64_t run_whole_batch(const struct batch_header *h, const unsigned char *items,
+				cf_fn fn, unsigned char *slot, cf_error *error, uint32_t *failed)
+{
+	struct cf_task batch;
+
+	cf__task_init(&batch, h->count ? items : NULL, h->count * h->item_size);
+	batch.slot = slot;
+	batch.slot_size = h->count * h->result_size;
+	int rc = fn(&batch);
+	if (rc != 0 && !batch.error)
+		cf_task_fail(&batch, rc, "task returned %d", rc);
+	if (!batch.error && !batch.slot_filled)
+		cf_task_fail(&batch, -1, "map_batches: the task returned %zu bytes, not %llu items of result_size %llu",
+			     batch.result.size, (unsigned long long)h->count,
+			     (unsigned long long)h->result_size);
+	if (batch.error) {
+		*error = *batch.error;
+		*failed = 1;
+	}
+	cf__task_clear(&batch);
+	return *failed ? 0 : h->count;
+}
+
+/* A dense chunk (cf_map_into, cf_map_batches): results back to back,
+ * result_size bytes each, after a dense_header in the reply, or in the
+ * caller's array when the chunk runs in place (the reply is then the
+ * header alone).  A result of another size fails: the array has room for
+ * result_size bytes and no more. */
 static int run_batch_dense(cf_task *task, const struct batch_header *h,
 			   const unsigned char *items, cf_fn fn)
 {
@@ -187,26 +247,11 @@ static int run_batch_dense(cf_task *task, const struct batch_header *h,
 	struct dense_header *d = (struct dense_header *)out;
 	unsigned char *slot = in_place(h) ? h->results_in_place : out + sizeof(*d);
 
-	d->done = 0;
 	d->failed = 0;
-	for (uint64_t i = 0; i < h->count; i++, slot += h->result_size) {
-		struct cf_task item;
-
-		cf__task_init(&item, items + i * h->item_stride, h->item_size);
-		cf__task_run(&item, fn);
-		if (!item.error && item.result.size != h->result_size)
-			cf_task_fail(&item, -1, "map_into: the task returned %zu bytes, not result_size %llu",
-				     item.result.size, (unsigned long long)h->result_size);
-		if (item.error) {
-			d->failed = 1;
-			d->error = *item.error;
-			cf__task_clear(&item);
-			break;
-		}
-		memcpy(slot, item.result.data, h->result_size);
-		d->done++;
-		cf__task_clear(&item);
-	}
+	if (h->whole_batch)
+		d->done = run_whole_batch(h, items, fn, slot, &d->error, &d->failed);
+	else
+		d->done = run_items_into(h, items, fn, slot, &d->error, &d->failed);
 	cf__bytes_clear(&task->result);
 	task->result.data = out;
 	task->result.size = in_place(h) ? sizeof(*d) : sizeof(*d) + d->done * h->result_size;
@@ -232,8 +277,9 @@ struct cf_map_iter {
 	cf_fn fn;
 	const unsigned char *items;
 	size_t item_size, count;
-	size_t result_size;     /* cf_map_into; 0 for cf_map */
-	unsigned char *results; /* cf_map_into's array, when chunks run in place */
+	size_t result_size;     /* cf_map_into, cf_map_batches; 0 for cf_map */
+	unsigned char *results; /* their array, when chunks run in place */
+	bool whole_batch;       /* cf_map_batches */
 	size_t chunksize, nchunks, window;
 	double deadline;
 
@@ -275,7 +321,9 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	if (cf__fnref_from_fn((void (*)(void))it->fn, &ref) != 0)
 		ref = (struct cf_fnref){ "", 0, 0 };
 	size_t items_at = batch_items_offset(ref.module_len);
-	size_t stride = it->results ? it->item_size : padded(it->item_size);
+	/* A batch function sees its items as the caller's array has them. */
+	bool contiguous = it->results || it->whole_batch;
+	size_t stride = contiguous ? it->item_size : padded(it->item_size);
 	size_t size = items_at + (it->results ? 0 : n * stride);
 	/* calloc: the padding goes on the wire too, and must not carry
 	 * whatever the heap held before. */
@@ -291,6 +339,7 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	h->item_stride = stride;
 	h->count = n;
 	h->result_size = it->result_size;
+	h->whole_batch = it->whole_batch;
 	if (it->results) {
 		h->items_in_place = first;
 		h->results_in_place = it->results + chunk * it->chunksize * it->result_size;
@@ -391,15 +440,27 @@ static size_t chosen_chunksize(cf_executor *ex, const cf_map_options *opts, size
 	return size > 1 ? size : 1;
 }
 
+/* The alignment any type of `size` bytes can need: the largest power of
+ * two that divides the size (a type's alignment divides its size), at
+ * most that of max_align_t. */
+static size_t natural_alignment(size_t size)
+{
+	size_t a = size & -size;
+
+	return a && a < RECORD_ALIGN ? a : RECORD_ALIGN;
+}
+
 /* Whether cf_map_into's chunks may read the items and write the results
  * where the caller has them: only on threads, only for chunks (a lone
- * item is a plain future, its argument copied), and only when each item
- * in the caller's array is aligned as a task's argument always is. */
+ * item is a plain future, its argument copied), and only when the
+ * caller's items and results are aligned for any type of their size, as
+ * a task's argument and result buffer always are. */
 static bool can_run_in_place(cf_executor *ex, const void *items, size_t item_size,
-			     const cf_map_options *opts)
+			     const void *results, size_t result_size, const cf_map_options *opts)
 {
 	return ex && ex->backend->shares_memory && opts && opts->chunksize > 1 &&
-	       (uintptr_t)items % RECORD_ALIGN == 0 && item_size % RECORD_ALIGN == 0;
+	       (uintptr_t)items % natural_alignment(item_size) == 0 &&
+	       (uintptr_t)results % natural_alignment(result_size) == 0;
 }
 
 /* After a failure or a timeout: a chunk that runs in place still reads the
@@ -417,11 +478,16 @@ static void wait_for_running_chunks(cf_map_iter *it)
 		(void)cf__future_wait(it->ring[c % it->window], -1);
 }
 
-/* An iterator with its first chunks submitted; result_size is 0 for
- * cf_map and the size of every result for cf_map_into, results_in_place
- * cf_map_into's array when its chunks run in place. */
+/* What cf_map_into and cf_map_batches ask of map_start (NULL for cf_map). */
+struct dense_map {
+	size_t result_size;
+	void *results_in_place; /* NULL: results come back in replies */
+	bool whole_batch;
+};
+
+/* An iterator with its first chunks submitted. */
 static cf_status map_start(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
-			   size_t count, size_t result_size, void *results_in_place,
+			   size_t count, const struct dense_map *dense,
 			   const cf_map_options *opts, cf_map_iter **out)
 {
 	cf_map_iter *it;
@@ -438,8 +504,11 @@ static cf_status map_start(cf_executor *ex, cf_fn fn, const void *items, size_t 
 	it->items = items;
 	it->item_size = item_size;
 	it->count = count;
-	it->result_size = result_size;
-	it->results = results_in_place;
+	if (dense) {
+		it->result_size = dense->result_size;
+		it->results = dense->results_in_place;
+		it->whole_batch = dense->whole_batch;
+	}
 	it->deadline = cf__deadline(opts ? opts->timeout : CF_FOREVER);
 	it->chunksize = chosen_chunksize(ex, opts, count);
 	it->nchunks = count / it->chunksize + (count % it->chunksize != 0);
@@ -470,7 +539,7 @@ cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 	if (!out)
 		return CF_INVALID_ARGUMENT;
 	*out = NULL;
-	return map_start(ex, fn, items, item_size, count, 0, NULL, opts, out);
+	return map_start(ex, fn, items, item_size, count, NULL, opts, out);
 }
 
 /* The next item of a finished batch; moves to the next chunk at its end. */
@@ -591,17 +660,21 @@ static cf_status copy_chunk(cf_map_iter *it, cf_future *f, unsigned char *result
 	return CF_OK;
 }
 
-cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
-		      size_t count, void *results, size_t result_size,
-		      const cf_map_options *opts, cf_error *error, size_t *error_index)
+/* cf_map_into and cf_map_batches: chunks in order, each copied into the
+ * caller's array as it finishes (or already there, in place). */
+static cf_status map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+			  size_t count, void *results, size_t result_size, bool whole_batch,
+			  const cf_map_options *opts, cf_error *error, size_t *error_index)
 {
 	cf_map_iter *it = NULL;
 	cf_status st;
 
 	if (!result_size || (!results && count) || (count && count > SIZE_MAX / result_size))
 		return CF_INVALID_ARGUMENT;
-	st = map_start(ex, fn, items, item_size, count, result_size,
-		       can_run_in_place(ex, items, item_size, opts) ? results : NULL, opts, &it);
+	struct dense_map dense = { .result_size = result_size, .whole_batch = whole_batch };
+	if (can_run_in_place(ex, items, item_size, results, result_size, opts))
+		dense.results_in_place = results;
+	st = map_start(ex, fn, items, item_size, count, &dense, opts, &it);
 	while (st == CF_OK && it->next_consume < it->nchunks) {
 		cf_future *f = it->ring[it->next_consume % it->window];
 
@@ -628,6 +701,22 @@ cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_
 		wait_for_running_chunks(it);
 	cf_map_free(it);
 	return st;
+}
+
+cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+		      size_t count, void *results, size_t result_size,
+		      const cf_map_options *opts, cf_error *error, size_t *error_index)
+{
+	return map_into(ex, fn, items, item_size, count, results, result_size, false, opts,
+			error, error_index);
+}
+
+cf_status cf_map_batches(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+			 size_t count, void *results, size_t result_size,
+			 const cf_map_options *opts, cf_error *error, size_t *error_index)
+{
+	return map_into(ex, fn, items, item_size, count, results, result_size, true, opts,
+			error, error_index);
 }
 
 void cf_map_free(cf_map_iter *it)

@@ -64,6 +64,9 @@ void cf__task_init(struct cf_task *t, const void *arg, size_t arg_size)
 	t->result.data = NULL;
 	t->result.size = 0;
 	t->error = NULL;
+	t->slot = NULL;
+	t->slot_size = 0;
+	t->slot_filled = false;
 }
 
 void cf__task_run(struct cf_task *t, cf_fn fn)
@@ -99,7 +102,36 @@ int cf_task_return(cf_task *task, const void *data, size_t size)
 {
 	if (!task || (!data && size))
 		return CF_INVALID_ARGUMENT;
+	/* A map into an array: a result that fits its place goes there. */
+	if (task->slot && size == task->slot_size) {
+		memcpy(task->slot, data, size);
+		if (task->result.data)
+			cf__bytes_clear(&task->result);
+		task->slot_filled = true;
+		return CF_OK;
+	}
+	task->slot_filled = false;
 	return cf__bytes_set(&task->result, data, size);
+}
+
+void *cf_task_result_buffer(cf_task *task, size_t size)
+{
+	if (!task)
+		return NULL;
+	if (task->slot && size == task->slot_size) {
+		if (task->result.data)
+			cf__bytes_clear(&task->result);
+		task->slot_filled = true;
+		return task->slot;
+	}
+	task->slot_filled = false;
+	cf__bytes_clear(&task->result);
+	void *buf = task->result.inline_buf;
+	if (size > CF_INLINE_BYTES && !(buf = malloc(size)))
+		return NULL;
+	task->result.data = buf;
+	task->result.size = size;
+	return buf;
 }
 
 int cf_task_fail(cf_task *task, int code, const char *format, ...)
