@@ -2,10 +2,10 @@
 # side by side in one run (scripts/report --profile targets) into
 # reports/targets-DATE-TIME/, then printed (scripts/targets).  Runs the
 # micro-benchmarks and the peers (scripts/run-micro), the granularity sweep
-# of thread-pool, thread-pool-auto, openmp-tasks and pthreads on 2
-# workers, and the sleepeff cells; serial is the baseline.  A peer that is not built, or no python3,
+# of thread-pool, thread-pool-auto, thread-pool-array, thread-pool-batches,
+# openmp-tasks and pthreads on 2 workers, and the sleepeff cells; serial is the baseline.  A peer that is not built, or no python3,
 # leaves its rows "not measured".  docs/report.md explains the table.
-TARGETS_MODELS ?= serial,thread-pool,thread-pool-auto,openmp-tasks,pthreads
+TARGETS_MODELS ?= serial,thread-pool,thread-pool-auto,thread-pool-array,thread-pool-batches,openmp-tasks,pthreads
 .PHONY: targets
 targets:
 	@scripts/deps report

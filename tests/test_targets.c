@@ -207,8 +207,8 @@ Test(targets, met_missed_skipped_and_missing_rows, .timeout = 90)
 	expect_verdict(r, "missed");
 	cr_expect(strncmp(r->f[3], "≥", strlen("≥")) == 0, "ratio: %s", r->f[3]);
 	cr_expect(strstr(r->f[2], "≤ 0.01 µs"), "compared with: %s", r->f[2]);
-	cr_expect(strstr(r->f[1], "thread-pool-auto: "),
-		  "a static partition is compared with the chunked map: %s", r->f[1]);
+	cr_expect(strstr(r->f[1], "thread-pool-batches: "),
+		  "a static partition is compared with the map of batches: %s", r->f[1]);
 
 	/* 5: the CPython peer was skipped: its reason is shown. */
 	r = find(&t, "5.", "cf_submit", NULL);
@@ -240,6 +240,25 @@ Test(targets, granularity_bounds, .timeout = 60)
 	expect_verdict(r, "met");
 	cr_expect(strncmp(r->f[3], "≤", strlen("≤")) == 0, "ratio: %s", r->f[3]);
 	expect_verdict(find(&t, "4.", NULL, "pthreads"), "not determined");
+	remove_dir(dir);
+}
+
+/* Target 4 when both models reach 50 % at every size of the sweep: no
+ * ratio, met, and the efficiencies at the smallest size say by how much. */
+Test(targets, granularity_tied_at_the_smallest_size, .timeout = 60)
+{
+	char dir[64];
+	static struct table t;
+
+	run_targets("tied", dir, sizeof(dir), &t);
+	const struct row *r = find(&t, "4.", NULL, "pthreads");
+	expect_verdict(r, "met");
+	cr_expect_str_empty(r->f[3], "no ratio can be measured: %s", r->f[3]);
+	cr_expect(strstr(r->f[5], "cannot tell them apart") && strstr(r->f[5], "0.5312") &&
+		  strstr(r->f[5], "0.6105"), "verdict: %s", r->f[5]);
+	/* One model at its smallest size and the other above it: not tied. */
+	r = find(&t, "4.", NULL, "OpenMP tasks");
+	expect_verdict(r, "missed");
 	remove_dir(dir);
 }
 
