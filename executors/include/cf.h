@@ -83,7 +83,9 @@ typedef struct cf_task cf_task;
 typedef int (*cf_fn)(cf_task *task);
 
 /* The argument bytes (NULL if none); *size gets their length when size is
- * not NULL.  Aligned for any type. */
+ * not NULL.  Aligned for any type that fits in them (a chunk of
+ * cf_map_into or cf_map_batches on threads is read where the caller has
+ * it, which it does only when the caller's array is aligned so). */
 const void *cf_task_arg(const cf_task *task, size_t *size);
 
 /* Copies `size` bytes as the task's result (replacing an earlier one).
@@ -91,10 +93,10 @@ const void *cf_task_arg(const cf_task *task, size_t *size);
 int cf_task_return(cf_task *task, const void *data, size_t size);
 
 /* Makes the task's result `size` bytes long (replacing an earlier one)
- * and returns where the task writes them, aligned for any type: a result
- * built in place, with no copy.  In a cf_map_into or cf_map_batches task
- * on threads that is the caller's array itself.  NULL when out of memory
- * (or task is NULL). */
+ * and returns where the task writes them, aligned for any type that fits
+ * in them: a result built in place, with no copy.  In a cf_map_into or
+ * cf_map_batches task on threads that is the caller's array itself.  NULL
+ * when out of memory (or task is NULL). */
 void *cf_task_result_buffer(cf_task *task, size_t size);
 
 /* Records an error and returns its code, so that a task can write
