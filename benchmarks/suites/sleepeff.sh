@@ -5,8 +5,9 @@
 # SLEEPEFF_JOBS, and serial once as a check of the ideal.
 #   sleep_efficiency = ideal / (workers x T_model), where the ideal is the
 #   sum of every task's *measured* sleep: its nominal duration plus what
-#   nanosleep(1 ms) overshoots in build/micro/floors of the same run
-#   (timer slack and wake-up latency; scripts/derive).  Serial's own
+#   a nanosleep of that length (1, 2, 3 ms) overshoots in
+#   build/micro/floors of the same run (timer slack and wake-up latency;
+#   scripts/derive).  Serial's own
 #   sleep_efficiency (1 worker) shows how well that ideal fits.
 # Models: thread-pool (the target) and serial; SLEEPEFF_MODELS overrides.
 sleepeff_cells() {
