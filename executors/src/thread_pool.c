@@ -365,7 +365,11 @@ static int grow_locked(struct thread_pool *p)
  * yet waits for the link (pop_locked). */
 static void push(struct thread_pool *p, cf_future *f)
 {
-	cf__future_ref(f);      /* the queue's reference */
+	/* The queue's reference.  f is not shared yet (its submit has not
+	 * returned), so a plain add will do: a locked one drains the store
+	 * buffer full of the new future's zeroing, about 10 % of a submit. */
+	atomic_store_explicit(&f->refs, atomic_load_explicit(&f->refs, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	atomic_fetch_add(&p->pushed, 1);
 	cf__mpsc_push(&p->queue, f);
 }
