@@ -174,6 +174,9 @@ struct cf_mpsc {
 void cf__mpsc_init(struct cf_mpsc *q);
 /* Any thread, any time. */
 void cf__mpsc_push(struct cf_mpsc *q, cf_future *f);
+/* fs[0..n), n > 0, in order, with one exchange: futures no other thread
+ * can reach yet (a burst being submitted). */
+void cf__mpsc_push_chain(struct cf_mpsc *q, cf_future *const *fs, size_t n);
 /* One thread at a time.  NULL when empty, and also for a moment while a
  * push is half done: the caller's count of pushes tells the two apart. */
 cf_future *cf__mpsc_pop(struct cf_mpsc *q);

@@ -36,6 +36,19 @@ void cf__mpsc_push(struct cf_mpsc *q, cf_future *f)
 	CF_HAPPENS_BEFORE(prev);
 }
 
+void cf__mpsc_push_chain(struct cf_mpsc *q, cf_future *const *fs, size_t n)
+{
+	/* Linked among themselves first, where no one else can see them:
+	 * then one exchange and one store put all n in, as for one. */
+	for (size_t i = 0; i < n; i++) {
+		CF_HAPPENS_BEFORE(fs[i]);
+		__atomic_store_n(&fs[i]->next, i + 1 < n ? fs[i + 1] : NULL, __ATOMIC_RELAXED);
+	}
+	cf_future *prev = __atomic_exchange_n(&q->push_end, fs[n - 1], __ATOMIC_ACQ_REL);
+	__atomic_store_n(&prev->next, fs[0], __ATOMIC_RELEASE);
+	CF_HAPPENS_BEFORE(prev);
+}
+
 cf_future *cf__mpsc_pop(struct cf_mpsc *q)
 {
 	cf_future *f = q->pop_end;

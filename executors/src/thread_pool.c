@@ -6,8 +6,9 @@
  * that never gets busy never grows (Python's _adjust_thread_count).
  *
  * Once the pool has all its threads (and no max_queued bound), a submit
- * takes no lock: it pushes onto a lock-free queue (mpsc.c) and takes the
- * mutex only to wake a sleeping worker.  The workers pop under the mutex,
+ * takes no lock: it pushes onto a lock-free queue (mpsc.c), a whole burst
+ * of futures at once when a map submits several, and takes the mutex only
+ * to wake a sleeping worker.  The workers pop under the mutex,
  * one at a time.  With
  * one mutex for both ends, a stream of submits waited on the workers'
  * pops (and on a worker preempted in the middle of one) for a third of
@@ -361,15 +362,21 @@ static int grow_locked(struct thread_pool *p)
 	return 0;
 }
 
+/* The queue's reference to a future it takes.  f is not shared yet (its
+ * submit has not returned), so a plain add will do: a locked one drains
+ * the store buffer full of the new future's zeroing, about 10 % of a
+ * submit. */
+static void take_queue_ref(cf_future *f)
+{
+	atomic_store_explicit(&f->refs, atomic_load_explicit(&f->refs, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
 /* Counted first, then linked: a worker that sees the count but cannot pop
  * yet waits for the link (pop_locked). */
 static void push(struct thread_pool *p, cf_future *f)
 {
-	/* The queue's reference.  f is not shared yet (its submit has not
-	 * returned), so a plain add will do: a locked one drains the store
-	 * buffer full of the new future's zeroing, about 10 % of a submit. */
-	atomic_store_explicit(&f->refs, atomic_load_explicit(&f->refs, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	take_queue_ref(f);
 	atomic_fetch_add(&p->pushed, 1);
 	cf__mpsc_push(&p->queue, f);
 }
@@ -402,10 +409,34 @@ static cf_status submit_locked(struct thread_pool *p, cf_future *f)
 	return st;
 }
 
-/* Queues f: the caller then wakes workers.  Without the lock once the pool
- * is full and unbounded; `submitting` lets shutdown and break_pool wait
+/* Whether a submit must take the lock: while the pool may still start
+ * threads (nthreads only grows), or when its queue is bounded. */
+static bool must_lock(struct thread_pool *p)
+{
+	return p->max_queued || atomic_load(&p->nthreads) < p->max_workers;
+}
+
+/* Queues f under the lock; `submitting` lets shutdown and break_pool wait
  * for a submit that saw neither flag. */
 static cf_status submit_one(struct thread_pool *p, cf_future *f)
+{
+	cf_status st;
+
+	atomic_fetch_add(&p->submitting, 1);
+	if (atomic_load(&p->broken))
+		st = CF_BROKEN;
+	else if (atomic_load(&p->shutdown))
+		st = CF_SHUTDOWN;
+	else
+		st = submit_locked(p, f);
+	atomic_fetch_sub(&p->submitting, 1);
+	return st;
+}
+
+/* Queues fs[0..n) without the lock, all or none: one pass through the
+ * `submitting` gate, one count and one exchange for the whole burst (a
+ * map's window), where each future alone paid four locked instructions. */
+static cf_status push_burst(struct thread_pool *p, cf_future **fs, size_t n)
 {
 	cf_status st = CF_OK;
 
@@ -414,24 +445,28 @@ static cf_status submit_one(struct thread_pool *p, cf_future *f)
 		st = CF_BROKEN;
 	} else if (atomic_load(&p->shutdown)) {
 		st = CF_SHUTDOWN;
-	} else if (p->max_queued || atomic_load(&p->nthreads) < p->max_workers) {
-		st = submit_locked(p, f);
 	} else {
-		push(p, f);
+		for (size_t i = 0; i < n; i++)
+			take_queue_ref(fs[i]);
+		atomic_fetch_add(&p->pushed, n);
+		cf__mpsc_push_chain(&p->queue, fs, n);
 	}
 	atomic_fetch_sub(&p->submitting, 1);
 	return st;
 }
 
-/* Queues fs[0..n) in order; *accepted says how many went in. */
+/* Queues fs[0..n) in order, then wakes workers; *accepted says how many
+ * went in. */
 static cf_status pool_submit_many(cf_executor *ex, cf_future **fs, size_t n, size_t *accepted)
 {
 	struct thread_pool *p = ex->impl;
 	cf_status st = CF_OK;
 	size_t i = 0;
 
-	while (i < n && (st = submit_one(p, fs[i])) == CF_OK)
+	while (i < n && must_lock(p) && (st = submit_one(p, fs[i])) == CF_OK)
 		i++;
+	if (st == CF_OK && i < n && (st = push_burst(p, fs + i, n - i)) == CF_OK)
+		i = n;
 	if (i > 0)
 		wake_workers(p);
 	*accepted = i;
