@@ -45,16 +45,29 @@ Test(cf_mpsc, fifo_and_empty_again, .timeout = 10)
 struct producer {
 	struct cf_mpsc *queue;
 	cf_future *nodes;       /* PER_PRODUCER of them, pushed in order */
+	int chain;              /* > 1: bursts of 1 to chain nodes (push_chain) */
 };
 
 static void *produce(void *arg)
 {
 	struct producer *p = arg;
+	cf_future *burst[16];
 
-	for (int i = 0; i < PER_PRODUCER; i++) {
-		cf__mpsc_push(p->queue, &p->nodes[i]);
-		if (i % 1000 == 0)
+	for (int i = 0; i < PER_PRODUCER;) {
+		int n = p->chain > 1 ? 1 + i % p->chain : 1;
+
+		if (n > PER_PRODUCER - i)
+			n = PER_PRODUCER - i;
+		if (p->chain > 1) {
+			for (int j = 0; j < n; j++)
+				burst[j] = &p->nodes[i + j];
+			cf__mpsc_push_chain(p->queue, burst, (size_t)n);
+		} else {
+			cf__mpsc_push(p->queue, &p->nodes[i]);
+		}
+		if (i % 1000 < n)
 			sched_yield();  /* let the others in between */
+		i += n;
 	}
 	return NULL;
 }
@@ -73,8 +86,9 @@ static int owner(struct producer *ps, cf_future *f, long *index)
 }
 
 /* Four threads push 50,000 each while this one pops: every node comes out
- * once, and each producer's nodes in the order it pushed them. */
-Test(cf_mpsc, many_push_one_pops, .timeout = 90)
+ * once, and each producer's nodes in the order it pushed them.  Producers
+ * with a chain length push bursts (cf__mpsc_push_chain). */
+static void many_push_one_pops(const int chain[PRODUCERS])
 {
 	static struct cf_mpsc q;
 	struct producer ps[PRODUCERS];
@@ -86,6 +100,7 @@ Test(cf_mpsc, many_push_one_pops, .timeout = 90)
 	cf__mpsc_init(&q);
 	for (int k = 0; k < PRODUCERS; k++) {
 		ps[k].queue = &q;
+		ps[k].chain = chain[k];
 		ps[k].nodes = calloc(PER_PRODUCER, sizeof(cf_future));
 		cr_assert_not_null(ps[k].nodes);
 	}
@@ -115,4 +130,20 @@ Test(cf_mpsc, many_push_one_pops, .timeout = 90)
 	cr_expect_null(cf__mpsc_pop(&q), "empty at the end");
 	for (int k = 0; k < PRODUCERS; k++)
 		free(ps[k].nodes);
+}
+
+Test(cf_mpsc, many_push_one_pops, .timeout = 90)
+{
+	static const int single[PRODUCERS] = { 0 };
+
+	many_push_one_pops(single);
+}
+
+/* Bursts of 1 to 7 and of 1 to 16 between single pushes: a chain goes in
+ * whole, in its order, however the others' pushes fall. */
+Test(cf_mpsc, chains_and_single_pushes_interleave, .timeout = 90)
+{
+	static const int mixed[PRODUCERS] = { 7, 0, 16, 0 };
+
+	many_push_one_pops(mixed);
 }
