@@ -50,20 +50,19 @@ static int square(cf_task *task)
 	return cf_task_return(task, &result, sizeof(result));
 }
 
-/* The same work over a whole chunk of numbers, for cf_map_batches: one
- * call per chunk, the results written where the caller wants them. */
+/* The same work over a whole chunk, for cf_map_batches over range(n): one
+ * call per chunk, which gets the chunk's place instead of its numbers and
+ * writes the results where the caller wants them. */
 static int square_batch(cf_task *task)
 {
-	size_t size;
-	const int64_t *n = cf_task_arg(task, &size);
-	size_t count = size / sizeof(*n);
-	int64_t *result = cf_task_result_buffer(task, count * sizeof(*result));
+	const cf_range *chunk = cf_task_arg(task, NULL);
+	int64_t *result = cf_task_result_buffer(task, chunk->count * sizeof(*result));
 	long us = work_per_task();
 
 	if (!result)
-		return cf_task_fail(task, 1, "out of memory for %zu results", count);
-	for (size_t i = 0; i < count; i++)
-		result[i] = pl_square(n[i], us);
+		return cf_task_fail(task, 1, "out of memory for %zu results", chunk->count);
+	for (size_t i = 0; i < chunk->count; i++)
+		result[i] = pl_square((int64_t)(chunk->first + i), us);
 	return 0;
 }
 
@@ -113,6 +112,19 @@ static void collect_one_by_one(cf_executor *ex, const struct pl_options *o,
 	cf_map_free(results_it);
 }
 
+/* The seed's range(n), made into an array: cf_map and cf_map_into take
+ * their items from one. */
+static int64_t *numbers_up_to(const struct pl_options *o)
+{
+	int64_t *numbers = malloc(((size_t)o->tasks + 1) * sizeof(*numbers));
+
+	if (!numbers)
+		pl_die(o, "out of memory for %ld numbers", o->tasks);
+	for (long i = 0; i < o->tasks; i++)
+		numbers[i] = i;
+	return numbers;
+}
+
 int main(int argc, char **argv)
 {
 	struct pl_options o;
@@ -121,12 +133,6 @@ int main(int argc, char **argv)
 
 	pl_parse_args(argc, argv, &program, &o);
 	int64_t *results = pl_squares_begin(&o);
-	int64_t *numbers = malloc(((size_t)o.tasks + 1) * sizeof(*numbers));
-	if (!numbers)
-		pl_die(&o, "out of memory for %ld numbers", o.tasks);
-	for (long i = 0; i < o.tasks; i++)
-		numbers[i] = i;
-
 	cf_options opts = { .max_workers = (int)o.workers, .initializer = set_work_us,
 			    .initarg = &o.work_us, .initarg_size = sizeof(o.work_us) };
 	st = cf_executor_new(pl_choice(&o, "executor"), &opts, &ex);
@@ -137,17 +143,21 @@ int main(int argc, char **argv)
 	cf_map_options map_opts = { .timeout = CF_FOREVER,
 				    .chunksize = chunksize ? (size_t)chunksize : CF_CHUNKSIZE_AUTO };
 	const char *way = pl_choice(&o, "results");
-	if (strcmp(way, "array") == 0) {
+	int64_t *numbers = NULL;
+	if (strcmp(way, "batches") == 0) {
+		/* No items: each call gets its chunk of range(n). */
+		st = cf_map_batches(ex, square_batch, NULL, 0, (size_t)o.tasks, results,
+				    sizeof(*results), &map_opts, NULL, NULL);
+		if (st != CF_OK)
+			pl_die(&o, "map_batches: %s", cf_strerror(st));
+	} else if (strcmp(way, "array") == 0) {
+		numbers = numbers_up_to(&o);
 		st = cf_map_into(ex, square, numbers, sizeof(*numbers), (size_t)o.tasks, results,
 				 sizeof(*results), &map_opts, NULL, NULL);
 		if (st != CF_OK)
 			pl_die(&o, "map_into: %s", cf_strerror(st));
-	} else if (strcmp(way, "batches") == 0) {
-		st = cf_map_batches(ex, square_batch, numbers, sizeof(*numbers), (size_t)o.tasks, results,
-				    sizeof(*results), &map_opts, NULL, NULL);
-		if (st != CF_OK)
-			pl_die(&o, "map_batches: %s", cf_strerror(st));
 	} else {
+		numbers = numbers_up_to(&o);
 		collect_one_by_one(ex, &o, numbers, &map_opts, results);
 	}
 

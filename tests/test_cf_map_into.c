@@ -563,3 +563,80 @@ BACKEND_TEST(cf_task, result_buffer_reaches_the_future, .timeout = 30)
 	cf_executor_free(ex);
 	cr_expect_eq(cf_futures_alive(), 0);
 }
+
+/* ---- maps over no items --------------------------------------------------- */
+
+/* range_squares_task: a cf_range -> the squares of its indexes. */
+static int range_squares_task(cf_task *task)
+{
+	size_t size;
+	const cf_range *r = cf_task_arg(task, &size);
+
+	if (size != sizeof(*r))
+		return cf_task_fail(task, 5, "argument of %zu bytes, not a cf_range", size);
+	long *out = cf_task_result_buffer(task, r->count * sizeof(*out));
+	if (!out)
+		return cf_task_fail(task, 9, "no result buffer");
+	for (size_t i = 0; i < r->count; i++)
+		out[i] = (long)((r->first + i) * (r->first + i));
+	return 0;
+}
+
+/* cf_map_batches with no items maps over range(count): each call gets its
+ * chunk's place, and no array of indexes is needed. */
+static void check_range(const char *backend, size_t count, size_t chunksize)
+{
+	cf_map_options opts = { .timeout = BOUND, .chunksize = chunksize };
+	cf_executor *ex = make_pool(backend, 3);
+	long *results = malloc(count * sizeof(*results) + 1);
+
+	cr_assert_not_null(results);
+	memset(results, 0xee, count * sizeof(*results));
+	cf_status st = cf_map_batches(ex, range_squares_task, NULL, 0, count, results,
+				      sizeof(*results), &opts, NULL, NULL);
+	cr_assert_eq(st, CF_OK, "chunksize %zu: %s", chunksize, cf_strerror(st));
+	for (size_t i = 0; i < count; i++)
+		cr_assert_eq(results[i], (long)(i * i), "chunksize %zu, index %zu", chunksize, i);
+	cf_executor_free(ex);
+	free(results);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+BACKEND_TEST(cf_map_batches, over_a_range, .timeout = 60)
+{
+	check_range(backend, 40, 1);
+	check_range(backend, 1000, 7);
+	check_range(backend, 100003, CF_CHUNKSIZE_AUTO);
+}
+
+/* seven_task: no argument -> 7, for maps over no items. */
+static int seven_task(cf_task *task)
+{
+	long seven = 7;
+	size_t size;
+
+	if (cf_task_arg(task, &size) != NULL || size != 0)
+		return cf_task_fail(task, 5, "an argument of %zu bytes", size);
+	return cf_task_return(task, &seven, sizeof(seven));
+}
+
+/* cf_map_into with no items: every task gets no argument, chunked or not,
+ * in place or not. */
+BACKEND_TEST(cf_map_into, no_items, .timeout = 30)
+{
+	static const size_t chunksizes[] = { 1, 4, CF_CHUNKSIZE_AUTO };
+	cf_executor *ex = make_pool(backend, 2);
+	long results[50];
+
+	for (size_t c = 0; c < 3; c++) {
+		cf_map_options opts = { .timeout = BOUND, .chunksize = chunksizes[c] };
+
+		memset(results, 0, sizeof(results));
+		cf_status st = cf_map_into(ex, seven_task, NULL, 0, 50, results, sizeof(results[0]),
+					   &opts, NULL, NULL);
+		cr_assert_eq(st, CF_OK, "chunksize %zu: %s", chunksizes[c], cf_strerror(st));
+		for (int i = 0; i < 50; i++)
+			cr_assert_eq(results[i], 7, "chunksize %zu, item %d", chunksizes[c], i);
+	}
+	cf_executor_free(ex);
+}

@@ -288,6 +288,14 @@ cf_status cf_map_batches(cf_executor *ex, cf_fn fn, const void *items, size_t it
 			 size_t count, void *results, size_t result_size,
 			 const cf_map_options *opts, cf_error *error, size_t *error_index);
 
+/* cf_map_batches over no items (items NULL and item_size 0) maps over the
+ * indexes 0 .. count-1, Python's range(count), without an array of them:
+ * a call's argument is then its chunk's place, one cf_range. */
+typedef struct cf_range {
+	size_t first;   /* the index of the chunk's first item */
+	size_t count;   /* how many: the call returns count results */
+} cf_range;
+
 /* ---- wait and as_completed ---------------------------------------------- */
 
 typedef enum cf_return_when {

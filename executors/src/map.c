@@ -43,6 +43,8 @@ struct batch_header {
 					 * result; 0: cf_map's records */
 	uint64_t whole_batch;           /* cf_map_batches: fn runs once on
 					 * all the chunk's items */
+	uint64_t first_index;           /* the chunk's first item in the map:
+					 * a range chunk's argument */
 	/* cf_map_into on threads: the chunk's items and results in the
 	 * caller's arrays, valid in process `pid` only (NULL: the items
 	 * follow the header and the results go back in the reply). */
@@ -111,9 +113,10 @@ static bool in_place(const struct batch_header *h)
 	return h->results_in_place && h->pid == getpid();
 }
 
-/* A chunk's items and function, checked; NULL and a failed task when the
- * batch is malformed or its function is not in this program. */
-static const unsigned char *batch_items(cf_task *task, cf_fn *fn)
+/* A chunk's items (NULL when it has none) and function, checked; false
+ * and a failed task when the batch is malformed or its function is not
+ * in this program. */
+static bool batch_items(cf_task *task, cf_fn *fn, const unsigned char **items)
 {
 	const struct batch_header *h = task->arg;
 	size_t size = task->arg_size;
@@ -126,7 +129,7 @@ static const unsigned char *batch_items(cf_task *task, cf_fn *fn)
 	     h->count > (size - batch_items_offset(h->module_len)) / h->item_stride) ||
 	    (h->result_size && h->count > (SIZE_MAX - sizeof(struct dense_header)) / h->result_size)) {
 		cf_task_fail(task, -1, "map: malformed batch");
-		return NULL;
+		return false;
 	}
 	*fn = h->fn;
 	if (h->pid != getpid()) {
@@ -134,12 +137,14 @@ static const unsigned char *batch_items(cf_task *task, cf_fn *fn)
 		*fn = (cf_fn)cf__fnref_to_fn(&ref);
 		if (!*fn) {
 			cf_task_fail(task, -1, "map: the task function is not in this program");
-			return NULL;
+			return false;
 		}
 	}
 	if (in_place(h))
-		return h->items_in_place;
-	return (const unsigned char *)h + batch_items_offset(h->module_len);
+		*items = h->items_in_place;
+	else
+		*items = (const unsigned char *)h + batch_items_offset(h->module_len);
+	return true;
 }
 
 /* cf_map's chunk: one record per item, each result as long as it is. */
@@ -212,8 +217,13 @@ static uint64_t run_whole_batch(const struct batch_header *h, const unsigned cha
 				cf_fn fn, unsigned char *slot, cf_error *error, uint32_t *failed)
 {
 	struct cf_task batch;
+	/* No items at all: the chunk's place is its argument (a range). */
+	cf_range range = { .first = h->first_index, .count = h->count };
 
-	cf__task_init(&batch, h->count ? items : NULL, h->count * h->item_size);
+	if (h->item_size == 0)
+		cf__task_init(&batch, &range, sizeof(range));
+	else
+		cf__task_init(&batch, h->count ? items : NULL, h->count * h->item_size);
 	batch.slot = slot;
 	batch.slot_size = h->count * h->result_size;
 	int rc = fn(&batch);
@@ -263,9 +273,9 @@ static int run_batch(cf_task *task)
 {
 	const struct batch_header *h = task->arg;
 	cf_fn fn;
-	const unsigned char *items = batch_items(task, &fn);
+	const unsigned char *items;
 
-	if (!items)
+	if (!batch_items(task, &fn, &items))
 		return -1;
 	if (h->result_size)
 		return run_batch_dense(task, h, items, fn);
@@ -311,7 +321,10 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	size_t n = chunk_len(it, chunk);
 
 	if (it->chunksize == 1) {
-		cf_status st = cf__future_new(it->fn, first, it->item_size, out);
+		cf_range range = { .first = chunk, .count = 1 };
+		bool as_range = it->whole_batch && it->item_size == 0;
+		cf_status st = as_range ? cf__future_new(it->fn, &range, sizeof(range), out)
+					: cf__future_new(it->fn, first, it->item_size, out);
 		if (st == CF_OK)
 			(*out)->from_map = true;
 		return st;
@@ -340,6 +353,7 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	h->count = n;
 	h->result_size = it->result_size;
 	h->whole_batch = it->whole_batch;
+	h->first_index = chunk * it->chunksize;
 	if (it->results) {
 		h->items_in_place = first;
 		h->results_in_place = it->results + chunk * it->chunksize * it->result_size;
