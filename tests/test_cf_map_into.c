@@ -36,10 +36,16 @@ static int pair_task(cf_task *task)
 	return cf_task_return(task, &square, sizeof(square));
 }
 
-/* Maps square_task (8-byte items: copied even on threads) and pair_task
- * (16-byte items: in place on threads) over `count` items and checks
- * every result. */
-static void check_squares(const char *backend, size_t count, size_t chunksize)
+/* cf_map_into and cf_map_batches take the same arguments. */
+typedef cf_status (*map_call)(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+			      size_t count, void *results, size_t result_size,
+			      const cf_map_options *opts, cf_error *error, size_t *error_index);
+
+/* Maps long_fn over `count` longs (n -> n * n; 8-byte items, not 16:
+ * copied unless aligned by their size) and pair_fn over `count` pairs
+ * (value i + 1 -> its square; 16-byte items) and checks every result. */
+static void check_map(const char *backend, map_call map, cf_fn long_fn, cf_fn pair_fn,
+		      size_t count, size_t chunksize)
 {
 	cf_map_options opts = { .timeout = BOUND, .chunksize = chunksize };
 	cf_executor *ex = make_pool(backend, 3);
@@ -54,15 +60,15 @@ static void check_squares(const char *backend, size_t count, size_t chunksize)
 		pairs[i] = (struct pair){ .value = (long)i + 1 };
 	}
 	memset(results, 0xee, count * sizeof(*results));
-	st = cf_map_into(ex, square_task, items, sizeof(*items), count, results,
-			 sizeof(*results), &opts, NULL, NULL);
+	st = map(ex, long_fn, items, sizeof(*items), count, results, sizeof(*results), &opts,
+		 NULL, NULL);
 	cr_assert_eq(st, CF_OK, "chunksize %zu: %s", chunksize, cf_strerror(st));
 	for (size_t i = 0; i < count; i++)
 		cr_assert_eq(results[i], (long)(i * i), "chunksize %zu, item %zu", chunksize, i);
 
 	memset(results, 0xee, count * sizeof(*results));
-	st = cf_map_into(ex, pair_task, pairs, sizeof(*pairs), count, results,
-			 sizeof(*results), &opts, NULL, NULL);
+	st = map(ex, pair_fn, pairs, sizeof(*pairs), count, results, sizeof(*results), &opts,
+		 NULL, NULL);
 	cr_assert_eq(st, CF_OK, "pairs, chunksize %zu: %s", chunksize, cf_strerror(st));
 	for (size_t i = 0; i < count; i++)
 		cr_assert_eq(results[i], (long)((i + 1) * (i + 1)), "pairs, chunksize %zu, item %zu",
@@ -72,6 +78,11 @@ static void check_squares(const char *backend, size_t count, size_t chunksize)
 	free(pairs);
 	free(results);
 	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+static void check_squares(const char *backend, size_t count, size_t chunksize)
+{
+	check_map(backend, cf_map_into, square_task, pair_task, count, chunksize);
 }
 
 BACKEND_TEST(cf_map_into, chunksize_1, .timeout = 60)
@@ -379,37 +390,7 @@ static int square_batch_task(cf_task *task)
 
 static void check_batches(const char *backend, size_t count, size_t chunksize)
 {
-	cf_map_options opts = { .timeout = BOUND, .chunksize = chunksize };
-	cf_executor *ex = make_pool(backend, 3);
-	long *items = malloc(count * sizeof(*items) + 1);
-	struct pair *pairs = malloc(count * sizeof(*pairs) + 1);
-	long *results = malloc(count * sizeof(*results) + 1);
-	cf_status st;
-
-	cr_assert(items && pairs && results);
-	for (size_t i = 0; i < count; i++) {
-		items[i] = (long)i;
-		pairs[i] = (struct pair){ .value = (long)i + 1 };
-	}
-	memset(results, 0xee, count * sizeof(*results));
-	st = cf_map_batches(ex, square_batch_task, items, sizeof(*items), count, results,
-			    sizeof(*results), &opts, NULL, NULL);
-	cr_assert_eq(st, CF_OK, "chunksize %zu: %s", chunksize, cf_strerror(st));
-	for (size_t i = 0; i < count; i++)
-		cr_assert_eq(results[i], (long)(i * i), "chunksize %zu, item %zu", chunksize, i);
-
-	memset(results, 0xee, count * sizeof(*results));
-	st = cf_map_batches(ex, pair_batch_task, pairs, sizeof(*pairs), count, results,
-			    sizeof(*results), &opts, NULL, NULL);
-	cr_assert_eq(st, CF_OK, "pairs, chunksize %zu: %s", chunksize, cf_strerror(st));
-	for (size_t i = 0; i < count; i++)
-		cr_assert_eq(results[i], (long)((i + 1) * (i + 1)), "pairs, chunksize %zu, item %zu",
-			     chunksize, i);
-	cf_executor_free(ex);
-	free(items);
-	free(pairs);
-	free(results);
-	cr_expect_eq(cf_futures_alive(), 0);
+	check_map(backend, cf_map_batches, square_batch_task, pair_batch_task, count, chunksize);
 }
 
 BACKEND_TEST(cf_map_batches, chunksize_1, .timeout = 60)
