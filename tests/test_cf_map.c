@@ -519,3 +519,28 @@ Test(cf_map, burst_larger_than_max_queued_wakes_sleeping_workers, .timeout = 30)
 	cf_map_free(it);
 	cf_executor_free(ex);
 }
+
+/* A reader that gets results fast waits for several at once (map.c,
+ * wait_for_next), but never holds a finished result back for long: here
+ * ten results of 0.2 ms (fast: the reader starts to read ahead), then one
+ * of 50 ms with long ones behind it. */
+BACKEND_TEST(cf_map, read_ahead_never_holds_a_result_back, .timeout = 60)
+{
+	cf_executor *ex = make_pool(backend, 2);
+	struct job items[40];
+	cf_map_options opts = { .timeout = BOUND };
+
+	for (int i = 0; i < 40; i++)
+		items[i] = (struct job){ .sleep_s = i < 10 ? 0.0002 : (i == 10 ? 0.05 : 1.0), .value = i };
+	cf_map_iter *it = map_ok(ex, job_task, items, sizeof(items[0]), 40, &opts);
+	for (long i = 0; i < 10; i++)
+		cr_assert_eq(next_long(it), i * i);
+	double t0 = now_s();
+	cr_assert_eq(next_long(it), 100);
+	double took = now_s() - t0;
+	cr_expect_lt(took, 0.8, "item 10 (50 ms) came %.3f s after the call: held back behind "
+		     "the 1 s items", took);
+	cf_map_free(it);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}

@@ -266,6 +266,14 @@ static cf_status settled_outcome(const cf_future *f)
 	return f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
 }
 
+bool cf__future_finished(cf_future *f)
+{
+	if (!atomic_load_explicit(&f->finished, memory_order_acquire))
+		return false;
+	CF_HAPPENS_AFTER(&f->finished);
+	return true;
+}
+
 cf_status cf__future_wait(cf_future *f, double deadline)
 {
 	/* The usual case when results are collected after the work: no lock. */

@@ -139,6 +139,8 @@ void cf__future_abandon(cf_future *f, cf_status outcome);
 bool cf__future_outcome(cf_future *f, cf_status *outcome);
 /* Waits until done or the absolute monotonic deadline (< 0: forever). */
 cf_status cf__future_wait(cf_future *f, double deadline);
+/* Whether f is done, without its lock (and without waiting). */
+bool cf__future_finished(cf_future *f);
 
 /* Links a waiter to f unless f is done; true if linked. */
 bool cf__future_link_waiter(cf_future *f, struct cf_waiter_link *link);
