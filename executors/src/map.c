@@ -268,7 +268,8 @@ static int run_batch_dense(cf_task *task, const struct batch_header *h,
 	return 0;
 }
 
-/* The task that runs a chunk: the user's function once per item. */
+/* The task that runs a chunk: the user's function once per item, or once
+ * for the whole chunk (cf_map_batches). */
 static int run_batch(cf_task *task)
 {
 	const struct batch_header *h = task->arg;
@@ -677,8 +678,9 @@ static cf_status copy_chunk(cf_map_iter *it, cf_future *f, unsigned char *result
 		if (f->result.size != it->result_size) {
 			it->error.code = -1;
 			snprintf(it->error.message, sizeof(it->error.message),
-				 "map_into: the task returned %zu bytes, not result_size %zu",
-				 f->result.size, it->result_size);
+				 "%s: the task returned %zu bytes, not result_size %zu",
+				 it->whole_batch ? "map_batches" : "map_into", f->result.size,
+				 it->result_size);
 			it->error_index = first;
 			return CF_TASK_FAILED;
 		}
