@@ -170,6 +170,66 @@ BACKEND_TEST(cf_future, empty_result, .timeout = 30)
 	cf_executor_free(ex);
 }
 
+/* The result is the argument reversed, built in place: a result and an
+ * argument whose bytes must survive the move from the argument's place in
+ * the future to the result's (they share one buffer).  A misaligned
+ * argument fails the task. */
+static int reverse_task(cf_task *task)
+{
+	size_t size;
+	const unsigned char *arg = cf_task_arg(task, &size);
+
+	if (size && (uintptr_t)arg % alignof(max_align_t) != 0)
+		return cf_task_fail(task, 1, "argument of %zu bytes misaligned", size);
+	unsigned char *out = cf_task_result_buffer(task, size);
+	if (!out)
+		return cf_task_fail(task, 2, "no result buffer");
+	if ((uintptr_t)out % alignof(max_align_t) != 0)
+		return cf_task_fail(task, 3, "result buffer of %zu bytes misaligned", size);
+	for (size_t i = 0; i < size; i++)
+		out[i] = arg[size - 1 - i];
+	return 0;
+}
+
+/* Around the size up to which arguments and results live inside the
+ * future (16 bytes), where a larger one is allocated. */
+BACKEND_TEST(cf_future, sizes_around_the_inline_bound, .timeout = 30)
+{
+	static const size_t sizes[] = { 0, 1, 8, 15, 16, 17, 24, 100 };
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	cf_executor *ex = make_pool(backend, 2);
+	cf_future *fs[N];
+	unsigned char arg[100];
+
+	for (size_t i = 0; i < sizeof(arg); i++)
+		arg[i] = (unsigned char)(i + 1);
+	for (int k = 0; k < N; k++)
+		fs[k] = submit_ok(ex, reverse_task, sizes[k] ? arg : NULL, sizes[k]);
+	for (int k = 0; k < N; k++) {
+		const unsigned char *data = (const unsigned char *)1;
+		size_t size = 12345;
+		const cf_error *err = NULL;
+
+		cf_future_exception(fs[k], BOUND, &err);
+		cr_assert_eq(cf_future_result(fs[k], BOUND, (const void **)&data, &size), CF_OK,
+			     "%zu bytes: %s", sizes[k], err ? err->message : "?");
+		cr_expect_eq(size, sizes[k]);
+		if (sizes[k] == 0) {
+			cr_expect_null(data, "an empty result has no bytes");
+			continue;
+		}
+		cr_expect_eq((uintptr_t)data % alignof(max_align_t), 0,
+			     "a result of %zu bytes is aligned for any type", size);
+		bool same = true;
+		for (size_t i = 0; i < size; i++)
+			same = same && data[i] == arg[size - 1 - i];
+		cr_expect(same, "the %zu bytes come back reversed", size);
+	}
+	release_all(fs, N);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
 /* ---- a task's error ------------------------------------------------------- */
 
 BACKEND_TEST(cf_future, failing_task_reports_code_and_message, .timeout = 30)

@@ -185,7 +185,8 @@ bool cf_future_running(cf_future *f);
 bool cf_future_done(cf_future *f);
 
 /* Waits up to timeout seconds for the task.  CF_OK: *data and *size (each
- * may be NULL) describe the result, valid until the future is released.
+ * may be NULL) describe the result, valid until the future is released
+ * and aligned for any type (*data is NULL when the result is empty).
  * Otherwise CF_TIMEOUT, CF_CANCELLED, CF_TASK_FAILED (cf_future_exception
  * says why), CF_BROKEN or CF_SHUTDOWN. */
 cf_status cf_future_result(cf_future *f, double timeout, const void **data,

@@ -57,6 +57,14 @@ void cf__future_unlock(cf_future *f)
 	pthread_mutex_unlock(&stripe_of(f)->lock);
 }
 
+/* A future is a malloc chunk of 112 bytes on 64-bit systems (see the
+ * struct); a field more must take the place of one. */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct cf_future) == 96, "cf_future grew past 96 bytes");
+#endif
+_Static_assert(offsetof(struct cf_bytes, inline_buf) == 0,
+	       "a cf_bytes member's alignment must reach its inline bytes");
+
 #define FUTURE_MAGIC 0xcf7f0001u
 #define FUTURE_DEAD  0xcf7fdeadu
 
@@ -80,7 +88,7 @@ cf_status cf__future_new(cf_fn fn, const void *arg, size_t arg_size, cf_future *
 
 	if (!f)
 		return CF_NOMEM;
-	if (cf__bytes_set(&f->arg, arg, arg_size) != CF_OK) {
+	if (cf__bytes_set(&f->payload, arg, arg_size) != CF_OK) {
 		free(f);
 		return CF_NOMEM;
 	}
@@ -103,8 +111,7 @@ void cf__future_unref(cf_future *f)
 	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	f->magic = FUTURE_DEAD;
-	cf__bytes_clear(&f->arg);
-	cf__bytes_clear(&f->result);
+	cf__bytes_clear(&f->payload);
 	free(f->error);
 	for (struct cf_callback *cb = f->callbacks, *next; cb; cb = next) {
 		next = cb->next;
@@ -112,6 +119,14 @@ void cf__future_unref(cf_future *f)
 	}
 	free(f);
 	atomic_fetch_sub(&futures_alive, 1);
+}
+
+/* What a caller is told about a done future.  Read under its lock, or
+ * without it once `finished` was seen set: the state and outcome were
+ * written before it (release), and they never change after. */
+static cf_status outcome_of(const cf_future *f)
+{
+	return f->state == CF_STATE_CANCELLED ? CF_CANCELLED : (cf_status)f->outcome;
 }
 
 static bool is_done(const cf_future *f)
@@ -131,7 +146,7 @@ struct announcement {
 static struct announcement announce_done(cf_future *f)
 {
 	struct announcement a = { f->waiting > 0, f->callbacks };
-	cf_status outcome = f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
+	cf_status outcome = outcome_of(f);
 
 	CF_HAPPENS_BEFORE(&f->finished);
 	atomic_store_explicit(&f->finished, true, memory_order_release);
@@ -181,13 +196,16 @@ void cf__future_finish(cf_future *f, struct cf_task *t)
 {
 	struct announcement a;
 
+	/* The argument's place takes the result.  Only the runner touches it
+	 * now: callers read it once `finished` is set. */
+	cf__bytes_clear(&f->payload);
 	cf__future_lock(f);
 	if (t->error) {
 		f->error = t->error;
 		t->error = NULL;
 		f->outcome = CF_TASK_FAILED;
 	} else {
-		cf__bytes_move(&f->result, &t->result);
+		cf__bytes_move(&f->payload, &t->result);
 		f->outcome = CF_OK;
 	}
 	f->state = CF_STATE_FINISHED;
@@ -217,7 +235,7 @@ bool cf__future_outcome(cf_future *f, cf_status *outcome)
 	cf__future_lock(f);
 	done = is_done(f);
 	if (outcome)
-		*outcome = f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
+		*outcome = outcome_of(f);
 	cf__future_unlock(f);
 	return done;
 }
@@ -236,7 +254,7 @@ static cf_status wait_locked(cf_future *f, double deadline)
 	f->waiting--;
 	if (!is_done(f))
 		return CF_TIMEOUT;
-	return f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
+	return outcome_of(f);
 }
 
 /* Polls f for its executor's result spin before the caller sleeps: a
@@ -258,14 +276,6 @@ static void spin_until_done(cf_future *f, double deadline)
 	}
 }
 
-/* The outcome of a future known to be done, read without its lock: the
- * state and outcome were written before `finished` was set (release), and
- * they never change after. */
-static cf_status settled_outcome(const cf_future *f)
-{
-	return f->state == CF_STATE_CANCELLED ? CF_CANCELLED : f->outcome;
-}
-
 bool cf__future_finished(cf_future *f)
 {
 	if (!atomic_load_explicit(&f->finished, memory_order_acquire))
@@ -279,12 +289,12 @@ cf_status cf__future_wait(cf_future *f, double deadline)
 	/* The usual case when results are collected after the work: no lock. */
 	if (atomic_load_explicit(&f->finished, memory_order_acquire)) {
 		CF_HAPPENS_AFTER(&f->finished);
-		return settled_outcome(f);
+		return outcome_of(f);
 	}
 	if (f->spin_ns && !atomic_load_explicit(&f->finished, memory_order_acquire))
 		spin_until_done(f, deadline);
-	if (f->help_wait && !atomic_load_explicit(&f->finished, memory_order_acquire))
-		f->help_wait(f, deadline);
+	if (f->helped_wait && !atomic_load_explicit(&f->finished, memory_order_acquire))
+		cf__process_help_wait(f, deadline);
 	cf__future_lock(f);
 	cf_status st = wait_locked(f, deadline);
 	cf__future_unlock(f);
@@ -379,9 +389,9 @@ cf_status cf_future_result(cf_future *f, double timeout, const void **data, size
 	cf_status st = cf__future_wait(f, cf__deadline(timeout));
 	/* The result never changes once finished: safe to read unlocked. */
 	if (data)
-		*data = st == CF_OK ? f->result.data : NULL;
+		*data = st == CF_OK ? cf__bytes_data(&f->payload) : NULL;
 	if (size)
-		*size = st == CF_OK ? f->result.size : 0;
+		*size = st == CF_OK ? f->payload.size : 0;
 	return st;
 }
 

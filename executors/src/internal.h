@@ -30,15 +30,30 @@
  * saves two allocations per task on the hot path. */
 #define CF_INLINE_BYTES 16
 
-/* A byte buffer that is inline when small. */
+/* A byte buffer that is inline when small: where its bytes are follows
+ * from its size, so it needs no pointer to them and takes 24 bytes (a
+ * future carries one for a million tasks at once).  A member of this type
+ * is declared alignas(max_align_t), which puts inline_buf, at offset 0,
+ * where malloc would put it: a task may build a result of any type there. */
 struct cf_bytes {
-	void *data;             /* inline_buf or malloc'ed */
+	union {
+		unsigned char inline_buf[CF_INLINE_BYTES];      /* size <= CF_INLINE_BYTES */
+		void *heap;                                     /* larger: malloc'ed */
+	};
 	size_t size;
-	alignas(max_align_t) unsigned char inline_buf[CF_INLINE_BYTES];
 };
 
+/* The bytes, or NULL when there are none. */
+static inline void *cf__bytes_data(struct cf_bytes *b)
+{
+	if (b->size == 0)
+		return NULL;
+	return b->size <= CF_INLINE_BYTES ? (void *)b->inline_buf : b->heap;
+}
+
 int cf__bytes_set(struct cf_bytes *b, const void *data, size_t size);
-/* Takes a malloc'ed buffer as it is: no copy (b frees it). */
+/* Takes a malloc'ed buffer: kept as it is when large (b frees it), copied
+ * inline and freed when small. */
 void cf__bytes_adopt(struct cf_bytes *b, void *data, size_t size);
 /* Moves src into dst (dst must be empty), leaving src empty. */
 void cf__bytes_move(struct cf_bytes *dst, struct cf_bytes *src);
@@ -48,7 +63,7 @@ void cf__bytes_clear(struct cf_bytes *b);
 struct cf_task {
 	const void *arg;
 	size_t arg_size;
-	struct cf_bytes result;
+	alignas(max_align_t) struct cf_bytes result;
 	cf_error *error;        /* set by cf_task_fail, malloc'ed */
 	/* cf_map_into: where a result of exactly slot_size bytes goes, with
 	 * no copy in between (NULL: into `result`); slot_filled says it went
@@ -89,34 +104,44 @@ struct cf_callback {
 /* A future has no mutex or condition variable of its own: it borrows one
  * of a fixed table of them, chosen by its address (cf__future_lock).  A
  * pthread mutex and condvar are 88 bytes to initialise and destroy per
- * task, and a million live futures would carry 88 MB of them. */
+ * task, and a million live futures would carry 88 MB of them.
+ *
+ * Its size is the cost of a submit: a million queued futures are a
+ * million fresh allocations, page faults and cache lines.  64 bytes more
+ * made a million submits 20 % slower, so fields are packed into 96 bytes
+ * (a 112-byte malloc chunk): small enums as bytes, and one buffer for the
+ * argument and then the result. */
 struct cf_future {
+	/* First the task's argument, then its result: nothing reads the
+	 * argument once the task has run (the process pool takes it away
+	 * when it sends the task; cf__future_finish frees what is left). */
+	alignas(max_align_t) struct cf_bytes payload;
 	unsigned magic;
-	enum cf_future_state state;
-	cf_status outcome;      /* FINISHED: OK, TASK_FAILED, BROKEN, SHUTDOWN */
-	int waiting;            /* threads in cf_future_result & co. */
+	atomic_int refs;                 /* the caller's and the executor's */
+	int waiting;                     /* threads in cf_future_result & co. */
+	unsigned spin_ns;                /* the executor's result_spin_ns */
+	unsigned char state;             /* enum cf_future_state */
+	unsigned char outcome;           /* cf_status, once FINISHED: OK,
+					  * TASK_FAILED, BROKEN, SHUTDOWN */
 	atomic_bool caller_released;
-	atomic_int refs;        /* the caller's and the executor's */
-
-	cf_fn fn;
-	struct cf_bytes arg;
-	struct cf_bytes result;
-	cf_error *error;
-
-	struct cf_callback *callbacks;
-	struct cf_waiter_link *waiters;
-
-	struct cf_future *next;          /* the backend's queue link */
-	bool from_map;                   /* one of a map's stream of tasks */
 	atomic_bool finished;            /* state is done: for spinning waiters,
 					  * who read it without the lock */
-	unsigned spin_ns;                /* the executor's result_spin_ns */
-	/* Set by a backend whose waiting callers can fetch a result
-	 * themselves (the process pool): cf__future_wait calls it before
-	 * sleeping, and it returns when f is done or it cannot help. */
-	void (*help_wait)(struct cf_future *f, double deadline);
+	bool from_map;                   /* one of a map's stream of tasks */
+	/* Set by the process pool, whose waiting callers can fetch a result
+	 * themselves: cf__future_wait calls cf__process_help_wait before it
+	 * sleeps (a flag, not a function pointer: 8 bytes per future). */
+	bool helped_wait;
+
+	cf_fn fn;
+	cf_error *error;
+	struct cf_callback *callbacks;
+	struct cf_waiter_link *waiters;
+	struct cf_future *next;          /* the backend's queue link */
 	_Atomic(void *) backend_data;    /* free for the backend's use */
 };
+
+/* process_pool.c: returns when f is done or the caller cannot help. */
+void cf__process_help_wait(cf_future *f, double deadline);
 
 /* A new pending future holding one reference (the caller's). */
 cf_status cf__future_new(cf_fn fn, const void *arg, size_t arg_size,

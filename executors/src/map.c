@@ -163,7 +163,7 @@ static int run_batch_records(cf_task *task, const struct batch_header *h,
 			rc = growbuf_append_record(&out, 1, item.error, sizeof(*item.error));
 			i = h->count;   /* the first failure ends the chunk */
 		} else {
-			rc = growbuf_append_record(&out, 0, item.result.data, item.result.size);
+			rc = growbuf_append_record(&out, 0, cf__bytes_data(&item.result), item.result.size);
 		}
 		cf__task_clear(&item);
 	}
@@ -171,11 +171,7 @@ static int run_batch_records(cf_task *task, const struct batch_header *h,
 		free(out.data);
 		return cf_task_fail(task, CF_NOMEM, "map: out of memory packing results");
 	}
-	cf__bytes_clear(&task->result);
-	task->result.data = out.data;
-	task->result.size = out.len;
-	if (!out.data)          /* an empty batch: never submitted, but be safe */
-		task->result.data = task->result.inline_buf;
+	cf__bytes_adopt(&task->result, out.data, out.len);
 	return 0;
 }
 
@@ -262,9 +258,8 @@ static int run_batch_dense(cf_task *task, const struct batch_header *h,
 		d->done = run_whole_batch(h, items, fn, slot, &d->error, &d->failed);
 	else
 		d->done = run_items_into(h, items, fn, slot, &d->error, &d->failed);
-	cf__bytes_clear(&task->result);
-	task->result.data = out;
-	task->result.size = in_place(h) ? sizeof(*d) : sizeof(*d) + d->done * h->result_size;
+	cf__bytes_adopt(&task->result, out,
+			in_place(h) ? sizeof(*d) : sizeof(*d) + d->done * h->result_size);
 	return 0;
 }
 
@@ -371,7 +366,7 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 		free(h);
 		return st;
 	}
-	cf__bytes_adopt(&(*out)->arg, h, size);
+	cf__bytes_adopt(&(*out)->payload, h, size);
 	(*out)->from_map = true;
 	return CF_OK;
 }
@@ -561,10 +556,10 @@ cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 /* The next item of a finished batch; moves to the next chunk at its end. */
 static cf_status next_from_batch(cf_map_iter *it, cf_future *f, const void **data, size_t *size)
 {
-	const unsigned char *base = f->result.data;
+	const unsigned char *base = cf__bytes_data(&f->payload);
 	struct batch_record rec;
 
-	if (it->cursor + sizeof(rec) > f->result.size)
+	if (it->cursor + sizeof(rec) > f->payload.size)
 		return finish(it, CF_INVALID_STATE);    /* cannot happen: be safe */
 	memcpy(&rec, base + it->cursor, sizeof(rec));
 	const unsigned char *bytes = base + it->cursor + sizeof(rec);
@@ -637,8 +632,8 @@ cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size)
 	if (st != CF_OK)
 		return finish(it, st);
 	if (it->chunksize == 1) {
-		d = f->result.size ? f->result.data : NULL;
-		s = f->result.size;
+		d = cf__bytes_data(&f->payload);
+		s = f->payload.size;
 	} else if ((st = next_from_batch(it, f, &d, &s)) != CF_OK) {
 		return st;
 	}
@@ -675,28 +670,28 @@ static cf_status copy_chunk(cf_map_iter *it, cf_future *f, unsigned char *result
 	unsigned char *dest = results + first * it->result_size;
 
 	if (it->chunksize == 1) {
-		if (f->result.size != it->result_size) {
+		if (f->payload.size != it->result_size) {
 			it->error.code = -1;
 			snprintf(it->error.message, sizeof(it->error.message),
 				 "%s: the task returned %zu bytes, not result_size %zu",
-				 it->whole_batch ? "map_batches" : "map_into", f->result.size,
+				 it->whole_batch ? "map_batches" : "map_into", f->payload.size,
 				 it->result_size);
 			it->error_index = first;
 			return CF_TASK_FAILED;
 		}
-		memcpy(dest, f->result.data, it->result_size);
+		memcpy(dest, cf__bytes_data(&f->payload), it->result_size);
 		return CF_OK;
 	}
 
 	struct dense_header d;
-	if (f->result.size < sizeof(d))
+	if (f->payload.size < sizeof(d))
 		return CF_INVALID_STATE;        /* cannot happen: be safe */
-	memcpy(&d, f->result.data, sizeof(d));
+	memcpy(&d, cf__bytes_data(&f->payload), sizeof(d));
 	size_t copied = it->results ? 0 : d.done;   /* in place: already there */
-	if (d.done > n || f->result.size != sizeof(d) + copied * it->result_size ||
+	if (d.done > n || f->payload.size != sizeof(d) + copied * it->result_size ||
 	    (!d.failed && d.done != n))
 		return CF_INVALID_STATE;
-	memcpy(dest, (const unsigned char *)f->result.data + sizeof(d), copied * it->result_size);
+	memcpy(dest, (const unsigned char *)cf__bytes_data(&f->payload) + sizeof(d), copied * it->result_size);
 	if (d.failed) {
 		it->error = d.error;
 		it->error.message[sizeof(it->error.message) - 1] = '\0';

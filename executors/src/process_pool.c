@@ -127,7 +127,7 @@ static void wake_manager(struct process_pool *p)
 
 static bool may_go_ahead(const cf_future *f)
 {
-	return f->from_map && f->arg.size <= AHEAD_MAX_BYTES - 2 * CF_WIRE_MAX_NAME;
+	return f->from_map && f->payload.size <= AHEAD_MAX_BYTES - 2 * CF_WIRE_MAX_NAME;
 }
 
 static bool can_take(const struct process_pool *p, const struct worker *w, const cf_future *f)
@@ -157,9 +157,16 @@ static struct worker *find_taker_locked(struct process_pool *p, const cf_future 
 }
 
 /* Records f (RUNNING) as sent to w; returns the frame id to send it with. */
-static uint64_t assign_locked(struct process_pool *p, struct worker *w, cf_future *f)
+/* Gives f to w and takes f's argument into *arg for the send: once sent,
+ * the future has no use for it, and its place will hold the result.  The
+ * sender holds the bytes, because the result may come back and f may be
+ * freed before the send returns. */
+static uint64_t assign_locked(struct process_pool *p, struct worker *w, cf_future *f,
+			      struct cf_bytes *arg)
 {
 	uint64_t id = ++p->next_id;
+
+	cf__bytes_move(arg, &f->payload);
 
 	w->tasks[w->ntasks] = f;
 	w->ids[w->ntasks] = id;
@@ -221,16 +228,19 @@ static bool name_function(cf_future *f, struct cf_fnref *ref)
 	return false;
 }
 
-/* Sends f, given to w with this id.  A failed send needs no handling
- * here: the worker is dead, and the manager breaks the pool when it sees
- * the end of the socket.  A function that cannot be named fails f and
- * takes it back off the worker. */
-static void send_task(struct process_pool *p, struct worker *w, cf_future *f, uint64_t id)
+/* Sends f, given to w with this id and the argument assign_locked took
+ * (freed here).  A failed send needs no handling here: the worker is
+ * dead, and the manager breaks the pool when it sees the end of the
+ * socket.  A function that cannot be named fails f and takes it back off
+ * the worker. */
+static void send_task(struct process_pool *p, struct worker *w, cf_future *f, uint64_t id,
+		      struct cf_bytes *arg)
 {
 	unsigned char head[2 + CF_WIRE_MAX_NAME + 8];
 	struct cf_fnref ref;
 
 	if (!name_function(f, &ref)) {
+		cf__bytes_clear(arg);
 		pthread_mutex_lock(&p->lock);
 		unassign_locked(w, id);
 		pthread_mutex_unlock(&p->lock);
@@ -242,8 +252,10 @@ static void send_task(struct process_pool *p, struct worker *w, cf_future *f, ui
 	/* Read before sending: once sent, the result may come back, be read
 	 * by another thread and f be freed before send_frame returns. */
 	bool borrowable = !f->from_map;
-	if (send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(&ref), f->arg.data,
-		       f->arg.size) != 0 || !borrowable)
+	int rc = send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(&ref),
+			    cf__bytes_data(arg), arg->size);
+	cf__bytes_clear(arg);
+	if (rc != 0 || !borrowable)
 		return;
 	/* Sent, and still on w (its result may already have been read, and f
 	 * freed: f is compared, not read, until it is found on w, where the
@@ -398,6 +410,7 @@ static int dispatch(struct process_pool *p)
 		struct worker *w;
 		cf_future *f = NULL;
 		uint64_t id = 0;
+		struct cf_bytes arg;
 
 		pthread_mutex_lock(&p->lock);
 		while ((f = p->queue.head) != NULL) {
@@ -407,7 +420,7 @@ static int dispatch(struct process_pool *p)
 			}
 			f = cf__queue_pop(&p->queue);
 			if (cf__future_start(f)) {
-				id = assign_locked(p, w, f);
+				id = assign_locked(p, w, f, &arg);
 				break;
 			}
 			cf__future_unref(f);    /* cancelled while queued */
@@ -415,7 +428,7 @@ static int dispatch(struct process_pool *p)
 		pthread_mutex_unlock(&p->lock);
 		if (!f)
 			return 0;
-		send_task(p, w, f, id);
+		send_task(p, w, f, id, &arg);
 	}
 }
 
@@ -425,8 +438,7 @@ static void fill_task(struct cf_task *t, const struct cf_wire_header *h, unsigne
 	cf__task_init(t, NULL, 0);
 	if (h->type == CF_WIRE_RESULT) {
 		/* Adopt the payload as the result: no copy of large results. */
-		t->result.data = h->length ? payload : t->result.inline_buf;
-		t->result.size = h->length;
+		cf__bytes_adopt(&t->result, payload, h->length);
 		return;
 	}
 	t->error = calloc(1, sizeof(*t->error));
@@ -444,6 +456,7 @@ static void settle_worker(struct process_pool *p, struct worker *w)
 {
 	cf_future *next[WORKER_DEPTH];
 	uint64_t next_ids[WORKER_DEPTH];
+	struct cf_bytes next_args[WORKER_DEPTH];
 	int nnext = 0;
 
 	pthread_mutex_lock(&p->lock);
@@ -455,7 +468,7 @@ static void settle_worker(struct process_pool *p, struct worker *w)
 			continue;
 		}
 		next[nnext] = f;
-		next_ids[nnext] = assign_locked(p, w, f);
+		next_ids[nnext] = assign_locked(p, w, f, &next_args[nnext]);
 		nnext++;
 	}
 	bool retire = p->max_tasks_per_child && w->ntasks == 0 &&
@@ -467,7 +480,7 @@ static void settle_worker(struct process_pool *p, struct worker *w)
 	pthread_mutex_unlock(&p->lock);
 
 	for (int i = 0; i < nnext; i++)
-		send_task(p, w, next[i], next_ids[i]);
+		send_task(p, w, next[i], next_ids[i], &next_args[i]);
 	if (retire)
 		send_frame(w, CF_WIRE_EXIT, 0, NULL, 0, NULL, 0);
 	atomic_fetch_add(&p->tasks_completed, 1);
@@ -795,8 +808,9 @@ static enum frame_outcome borrow_and_read(struct process_pool *p, struct worker 
 	return o;
 }
 
-/* cf_future's help_wait for a task sent straight to an idle worker. */
-static void help_wait(cf_future *f, double deadline)
+/* A caller's help with the wait for a task sent straight to an idle
+ * worker (cf_future's helped_wait). */
+void cf__process_help_wait(cf_future *f, double deadline)
 {
 	struct worker *w;
 
@@ -833,6 +847,7 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 	struct process_pool *p = ex->impl;
 	struct worker *w = NULL;
 	uint64_t id = 0;
+	struct cf_bytes arg;
 	cf_status st = CF_OK;
 
 	pthread_mutex_lock(&p->lock);
@@ -843,12 +858,12 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 	} else {
 		cf__future_ref(f);      /* the pool's reference */
 		if (!f->from_map)
-			f->help_wait = help_wait;
+			f->helped_wait = true;
 		/* Straight to a worker only if it is idle: one with a task
 		 * ahead already is served by the manager as results come. */
 		w = find_taker_locked(p, f);
 		if (w && w->ntasks == 0 && cf__future_start(f))
-			id = assign_locked(p, w, f);
+			id = assign_locked(p, w, f, &arg);
 		else
 			w = NULL;
 		if (!w)
@@ -858,7 +873,7 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 	if (st != CF_OK)
 		return st;
 	if (w)
-		send_task(p, w, f, id);
+		send_task(p, w, f, id, &arg);
 	else
 		wake_manager(p);
 	return CF_OK;

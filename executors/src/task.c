@@ -14,17 +14,19 @@
 
 int cf__bytes_set(struct cf_bytes *b, const void *data, size_t size)
 {
-	void *dst = b->inline_buf;
+	void *heap = NULL;
 
 	if (size > CF_INLINE_BYTES) {
-		dst = malloc(size);
-		if (!dst)
+		heap = malloc(size);
+		if (!heap)
 			return CF_NOMEM;
+		memcpy(heap, data, size);
 	}
-	if (size)
-		memcpy(dst, data, size);
 	cf__bytes_clear(b);
-	b->data = dst;
+	if (heap)
+		b->heap = heap;
+	else if (size)
+		memcpy(b->inline_buf, data, size);
 	b->size = size;
 	return CF_OK;
 }
@@ -32,28 +34,26 @@ int cf__bytes_set(struct cf_bytes *b, const void *data, size_t size)
 void cf__bytes_adopt(struct cf_bytes *b, void *data, size_t size)
 {
 	cf__bytes_clear(b);
-	b->data = data;
+	if (size > CF_INLINE_BYTES) {
+		b->heap = data;
+	} else {
+		if (size)
+			memcpy(b->inline_buf, data, size);
+		free(data);
+	}
 	b->size = size;
 }
 
 void cf__bytes_move(struct cf_bytes *dst, struct cf_bytes *src)
 {
-	if (src->data == src->inline_buf) {
-		memcpy(dst->inline_buf, src->inline_buf, src->size);
-		dst->data = dst->inline_buf;
-	} else {
-		dst->data = src->data;
-	}
-	dst->size = src->size;
-	src->data = NULL;
+	*dst = *src;
 	src->size = 0;
 }
 
 void cf__bytes_clear(struct cf_bytes *b)
 {
-	if (b->data != b->inline_buf)
-		free(b->data);
-	b->data = NULL;
+	if (b->size > CF_INLINE_BYTES)
+		free(b->heap);
 	b->size = 0;
 }
 
@@ -61,7 +61,6 @@ void cf__task_init(struct cf_task *t, const void *arg, size_t arg_size)
 {
 	t->arg = arg;
 	t->arg_size = arg_size;
-	t->result.data = NULL;
 	t->result.size = 0;
 	t->error = NULL;
 	t->slot = NULL;
@@ -105,8 +104,7 @@ int cf_task_return(cf_task *task, const void *data, size_t size)
 	/* A map into an array: a result that fits its place goes there. */
 	if (task->slot && size == task->slot_size) {
 		memcpy(task->slot, data, size);
-		if (task->result.data)
-			cf__bytes_clear(&task->result);
+		cf__bytes_clear(&task->result);
 		task->slot_filled = true;
 		return CF_OK;
 	}
@@ -119,17 +117,18 @@ void *cf_task_result_buffer(cf_task *task, size_t size)
 	if (!task)
 		return NULL;
 	if (task->slot && size == task->slot_size) {
-		if (task->result.data)
-			cf__bytes_clear(&task->result);
+		cf__bytes_clear(&task->result);
 		task->slot_filled = true;
 		return task->slot;
 	}
 	task->slot_filled = false;
 	cf__bytes_clear(&task->result);
 	void *buf = task->result.inline_buf;
-	if (size > CF_INLINE_BYTES && !(buf = malloc(size)))
-		return NULL;
-	task->result.data = buf;
+	if (size > CF_INLINE_BYTES) {
+		if (!(buf = malloc(size)))
+			return NULL;
+		task->result.heap = buf;
+	}
 	task->result.size = size;
 	return buf;
 }

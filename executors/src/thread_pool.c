@@ -68,7 +68,8 @@ struct thread_pool {
 	int max_spinning;               /* spinners at once: half the CPUs */
 	char name_prefix[11];           /* Linux thread names hold 15 bytes */
 	int (*initializer)(const void *, size_t);
-	struct cf_bytes initarg;        /* a copy, as the process backend makes */
+	alignas(max_align_t) struct cf_bytes initarg;  /* a copy, as the process
+							 * backend makes */
 };
 
 /* The pool a worker thread belongs to: shutdown(wait) from inside its own
@@ -250,7 +251,7 @@ static void run_task(struct thread_pool *p, cf_future *f)
 	 * saw the result and submits again finds this worker, not a reason to
 	 * start another thread. */
 	if (cf__future_start(f)) {
-		cf__task_init(&task, f->arg.data, f->arg.size);
+		cf__task_init(&task, cf__bytes_data(&f->payload), f->payload.size);
 		cf__task_run(&task, f->fn);
 		atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
 		cf__future_finish(f, &task);
@@ -280,7 +281,7 @@ static void *worker_main(void *arg)
 	snprintf(name, sizeof(name), "%s_%d", p->name_prefix, start.index);
 	name[15] = '\0';
 	pthread_setname_np(pthread_self(), name);
-	if (p->initializer && p->initializer(p->initarg.data, p->initarg.size) != 0) {
+	if (p->initializer && p->initializer(cf__bytes_data(&p->initarg), p->initarg.size) != 0) {
 		break_pool(p);
 		return NULL;
 	}
