@@ -490,6 +490,65 @@ BACKEND_TEST(cf_future, release_pending_task_still_runs, .timeout = 30)
 	cr_expect_eq(cf_futures_alive(), base, "a released future is freed once run");
 }
 
+/* cf_futures_alive counts per thread: more threads than it has slots for
+ * (64) each make a future; then the first half free their own and one of
+ * the second half's, and all exit, so that each thread's count is +1 or
+ * -1 and only their sum, kept when they exit, is 0. */
+#define COUNTING_THREADS 80
+
+struct counting {
+	cf_executor *ex;
+	cf_future *futures[COUNTING_THREADS];
+	pthread_barrier_t made, counted;
+};
+
+struct counting_thread {
+	struct counting *c;
+	int index;
+};
+
+static void *make_then_free_another(void *arg)
+{
+	struct counting_thread *t = arg;
+	struct counting *c = t->c;
+
+	c->futures[t->index] = submit_square(c->ex, t->index);
+	pthread_barrier_wait(&c->made);
+	pthread_barrier_wait(&c->counted);
+	if (t->index < COUNTING_THREADS / 2) {
+		release_ok(c->futures[t->index]);
+		release_ok(c->futures[t->index + COUNTING_THREADS / 2]);
+	}
+	return NULL;
+}
+
+Test(cf_future, alive_count_across_threads, .timeout = 30)
+{
+	static struct counting c;
+	struct counting_thread args[COUNTING_THREADS];
+	pthread_t threads[COUNTING_THREADS];
+	size_t base = cf_futures_alive();
+
+	c.ex = make_pool("thread", 2);
+	pthread_barrier_init(&c.made, NULL, COUNTING_THREADS + 1);
+	pthread_barrier_init(&c.counted, NULL, COUNTING_THREADS + 1);
+	for (int i = 0; i < COUNTING_THREADS; i++) {
+		args[i] = (struct counting_thread){ &c, i };
+		cr_assert_eq(pthread_create(&threads[i], NULL, make_then_free_another, &args[i]), 0);
+	}
+	pthread_barrier_wait(&c.made);
+	cr_expect_eq(cf_futures_alive(), base + COUNTING_THREADS,
+		     "one future per thread is alive");
+	pthread_barrier_wait(&c.counted);
+	for (int i = 0; i < COUNTING_THREADS; i++)
+		pthread_join(threads[i], NULL);
+	cf_executor_free(c.ex);
+	cr_expect_eq(cf_futures_alive(), base,
+		     "every future freed, half of them by another thread than their maker");
+	pthread_barrier_destroy(&c.made);
+	pthread_barrier_destroy(&c.counted);
+}
+
 BACKEND_TEST(cf_future, future_outlives_executor, .timeout = 30)
 {
 	cf_executor *ex = make_pool(backend, 2);

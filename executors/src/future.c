@@ -68,13 +68,7 @@ _Static_assert(offsetof(struct cf_bytes, inline_buf) == 0,
 #define FUTURE_MAGIC 0xcf7f0001u
 #define FUTURE_DEAD  0xcf7fdeadu
 
-static atomic_size_t futures_alive;
 atomic_size_t cf__callback_errors;
-
-size_t cf_futures_alive(void)
-{
-	return atomic_load(&futures_alive);
-}
 
 bool cf__future_valid(const cf_future *f)
 {
@@ -96,7 +90,7 @@ cf_status cf__future_new(cf_fn fn, const void *arg, size_t arg_size, cf_future *
 	f->state = CF_STATE_PENDING;
 	f->fn = fn;
 	atomic_init(&f->refs, 1);
-	atomic_fetch_add(&futures_alive, 1);
+	cf__alive_add(1);
 	*out = f;
 	return CF_OK;
 }
@@ -118,7 +112,7 @@ void cf__future_unref(cf_future *f)
 		free(cb);
 	}
 	free(f);
-	atomic_fetch_sub(&futures_alive, 1);
+	cf__alive_add(-1);
 }
 
 /* What a caller is told about a done future.  Read under its lock, or

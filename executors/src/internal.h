@@ -143,6 +143,9 @@ struct cf_future {
 /* process_pool.c: returns when f is done or the caller cannot help. */
 void cf__process_help_wait(cf_future *f, double deadline);
 
+/* alive.c: counts futures made (+1) and freed (-1) for cf_futures_alive. */
+void cf__alive_add(long delta);
+
 /* A new pending future holding one reference (the caller's). */
 cf_status cf__future_new(cf_fn fn, const void *arg, size_t arg_size,
 			 cf_future **out);
