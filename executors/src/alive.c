@@ -2,13 +2,13 @@
  *
  * One shared counter cost two locked instructions per task, one right
  * after the new future's zeroing and one right after free(), each waiting
- * for those stores to drain: a quarter of a million-task submit-and-collect
+ * for those stores to drain: a fifth of a million-task submit-and-collect
  * on 2 cores (medians of 18 interleaved runs: 208-229 -> 174-176 ns per
- * task).  So each thread counts in a
- * slot of its own with plain loads and stores, on a cache line of its
- * own, and a reader adds the slots up.  A future made in one thread and
- * freed in another adds 1 to one slot and -1 to the other; only the sum
- * means anything.
+ * task).  So each thread counts in a slot of its own, on a cache line of
+ * its own, with plain loads and stores, and a reader adds the slots up.
+ * A future made in one thread and freed in another adds 1 to one slot and
+ * -1 to the other; only the sum means anything.  A reader that runs while
+ * a thread exits may miss or double that thread's count for a moment.
  *
  * A thread claims a slot the first time it counts and gives it back when
  * it exits, folding what it counted into `shared`.  Threads beyond the
