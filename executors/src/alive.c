@@ -40,6 +40,9 @@ static void release_slot(void *arg)
 
 	atomic_fetch_add(&shared, atomic_load_explicit(&s->count, memory_order_relaxed));
 	atomic_store_explicit(&s->count, 0, memory_order_relaxed);
+	/* The next owner's plain add follows this store (helgrind sees the
+	 * hand-over only through the annotation). */
+	CF_HAPPENS_BEFORE(s);
 	atomic_store_explicit(&s->owned, false, memory_order_release);
 	my_slot = NULL;
 }
@@ -56,6 +59,7 @@ static struct alive_slot *claim_slot(void)
 		bool free_slot = false;
 
 		if (atomic_compare_exchange_strong(&slots[i].owned, &free_slot, true)) {
+			CF_HAPPENS_AFTER(&slots[i]);
 			if (pthread_setspecific(slot_key, &slots[i]) != 0) {
 				atomic_store(&slots[i].owned, false);
 				break;
