@@ -434,6 +434,44 @@ BACKEND_TEST(cf_future, no_argument_and_return_twice, .timeout = 30)
 	cf_executor_free(ex);
 }
 
+/* A task that returns part of its own result buffer: 8 bytes of a
+ * 100-byte one (they leave the heap for the inline place while the heap
+ * buffer is freed), or of a 16-byte one (inline onto itself).  The
+ * argument says which. */
+static int return_own_bytes_task(cf_task *task)
+{
+	const int *whole = cf_task_arg(task, NULL);
+	unsigned char *buf = cf_task_result_buffer(task, (size_t)*whole);
+
+	if (!buf)
+		return cf_task_fail(task, 1, "no result buffer");
+	for (int i = 0; i < *whole; i++)
+		buf[i] = (unsigned char)i;
+	return cf_task_return(task, buf + 4, 8);
+}
+
+BACKEND_TEST(cf_future, return_part_of_own_result, .timeout = 30)
+{
+	static const int wholes[] = { 100, 16 };
+	cf_executor *ex = make_pool(backend, 1);
+
+	for (int k = 0; k < 2; k++) {
+		cf_future *f = submit_ok(ex, return_own_bytes_task, &wholes[k], sizeof(int));
+		unsigned char buf[8] = { 0 };
+		size_t size = 0;
+		bool right = true;
+
+		cr_assert_eq(cf_future_result_into(f, BOUND, buf, sizeof(buf), &size), CF_OK);
+		cr_expect_eq(size, 8);
+		for (int i = 0; i < 8; i++)
+			right = right && buf[i] == i + 4;
+		cr_expect(right, "8 of %d own bytes: got %d %d ... %d, not 4 5 ... 11", wholes[k],
+			  buf[0], buf[1], buf[7]);
+		release_ok(f);
+	}
+	cf_executor_free(ex);
+}
+
 /* ---- release and ownership ------------------------------------------------ */
 
 BACKEND_TEST(cf_future, release_twice_is_invalid_state, .timeout = 30)

@@ -691,7 +691,8 @@ static cf_status copy_chunk(cf_map_iter *it, cf_future *f, unsigned char *result
 	if (d.done > n || f->payload.size != sizeof(d) + copied * it->result_size ||
 	    (!d.failed && d.done != n))
 		return CF_INVALID_STATE;
-	memcpy(dest, (const unsigned char *)cf__bytes_data(&f->payload) + sizeof(d), copied * it->result_size);
+	memcpy(dest, (const unsigned char *)cf__bytes_data(&f->payload) + sizeof(d),
+	       copied * it->result_size);
 	if (d.failed) {
 		it->error = d.error;
 		it->error.message[sizeof(it->error.message) - 1] = '\0';

@@ -70,8 +70,8 @@ static int run_task(int fd, uint64_t id, unsigned char *payload, size_t len)
 	if (task.error)
 		rc = send_error(fd, CF_WIRE_ERROR, id, task.error);
 	else
-		rc = cf__frame_write(fd, CF_WIRE_RESULT, id, cf__bytes_data(&task.result), task.result.size,
-				     NULL, 0);
+		rc = cf__frame_write(fd, CF_WIRE_RESULT, id, cf__bytes_data(&task.result),
+				     task.result.size, NULL, 0);
 	cf__task_clear(&task);
 	return rc;
 }

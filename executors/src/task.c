@@ -12,8 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* data may lie in b itself (a task that returns part of the buffer
+ * cf_task_result_buffer gave it): the bytes are copied out before b's
+ * old buffer is freed, and through a copy when they go inline. */
 int cf__bytes_set(struct cf_bytes *b, const void *data, size_t size)
 {
+	unsigned char small[CF_INLINE_BYTES];
 	void *heap = NULL;
 
 	if (size > CF_INLINE_BYTES) {
@@ -21,12 +25,14 @@ int cf__bytes_set(struct cf_bytes *b, const void *data, size_t size)
 		if (!heap)
 			return CF_NOMEM;
 		memcpy(heap, data, size);
+	} else if (size) {
+		memcpy(small, data, size);
 	}
 	cf__bytes_clear(b);
 	if (heap)
 		b->heap = heap;
 	else if (size)
-		memcpy(b->inline_buf, data, size);
+		memcpy(b->inline_buf, small, size);
 	b->size = size;
 	return CF_OK;
 }
