@@ -2,7 +2,7 @@
  * backend shares (those run in the BACKEND_TEST suites):
  *
  * - a worker that dies (SIGKILL, exit, a crash) or speaks nonsense on its
- *   socket breaks the pool: the running and pending futures give CF_BROKEN
+ *   result pipe breaks the pool: the running and pending futures give CF_BROKEN
  *   within a bound, later submits fail at once, shutdown returns, and no
  *   zombie, file descriptor or helper thread is left behind;
  * - pools come and go without leaking descriptors or children;
@@ -14,8 +14,8 @@
  * Workers are this test program started again (see process_worker.c): the
  * task functions below run in them, so they share nothing with the test but
  * their argument and result bytes.  A few tasks misbehave on purpose by
- * writing to the worker's socket, which is file descriptor 3 in a worker
- * (WORKER_FD in process_pool.c).
+ * writing to the worker's result pipe, which is file descriptor 4 in a
+ * worker (WORKER_RESULTS_FD in process_pool.c; tasks come on 3).
  *
  * Criterion runs each test in a process of its own, with no child at the
  * start, so waitpid(-1, ..., WNOHANG) failing with ECHILD means that every
@@ -43,7 +43,7 @@
 
 #include "../executors/src/wire.h"
 
-#define WORKER_FD 3
+#define WORKER_RESULTS_FD 4
 
 /* Lifecycle loops shrink under sanitizers, where a worker's start-up is
  * many times slower; the counts of the issue hold in the normal build. */
@@ -228,8 +228,8 @@ enum misdeed {                  /* each after a sleep of 0.3 s */
 	DIE_SEGV,               /* raise(SIGSEGV) */
 	DIE_ABORT,              /* abort() */
 	DIE_SIGKILL_SELF,       /* kill(getpid(), SIGKILL) */
-	DIE_CLOSE_SOCKET,       /* close(3) and return: the result cannot go */
-	/* Write to the socket, then sleep 5 s and return normally: the
+	DIE_CLOSE_RESULTS,      /* close(4) and return: the result cannot go */
+	/* Write to the result pipe, then sleep 5 s and return normally: the
 	 * parent must act on the frame, not wait for the task. */
 	SEND_GARBAGE,           /* 24 bytes of text */
 	SEND_BAD_VERSION,
@@ -244,7 +244,7 @@ enum misdeed {                  /* each after a sleep of 0.3 s */
 static const char *misdeed_name(enum misdeed m)
 {
 	static const char *const names[] = {
-		"exit(3)", "_exit(0)", "SIGSEGV", "abort", "SIGKILL itself", "close socket",
+		"exit(3)", "_exit(0)", "SIGSEGV", "abort", "SIGKILL itself", "close results",
 		"garbage", "bad version", "bad type", "too long", "HELLO", "INIT_FAILED",
 		"wrong id", "short frame",
 	};
@@ -290,8 +290,8 @@ static int misbehave_task(cf_task *task)
 	case DIE_SIGKILL_SELF:
 		kill(getpid(), SIGKILL);
 		break;
-	case DIE_CLOSE_SOCKET:
-		close(WORKER_FD);
+	case DIE_CLOSE_RESULTS:
+		close(WORKER_RESULTS_FD);
 		return cf_task_return(task, &zero, sizeof(zero));
 	case SEND_GARBAGE:
 		memcpy(frame, "this is no frame, sorry!", CF_WIRE_HEADER_SIZE);
@@ -326,7 +326,7 @@ static int misbehave_task(cf_task *task)
 		len += 10;
 		break;
 	}
-	write_all(WORKER_FD, frame, len);
+	write_all(WORKER_RESULTS_FD, frame, len);
 	sleep_s(5.0);
 	return cf_task_return(task, &zero, sizeof(zero));
 }
@@ -491,7 +491,7 @@ static int alloc_task(cf_task *task)
 
 /* env_task -> struct env: what a worker inherited. */
 struct env {
-	int64_t extra_fds;      /* open descriptors besides 0, 1, 2 and 3 */
+	int64_t extra_fds;      /* open descriptors besides 0 to 4 */
 	int64_t worker_env_set; /* CF_PROCESS_WORKER still in the environment */
 	int64_t ppid;
 };
@@ -508,7 +508,7 @@ static int env_task(cf_task *task)
 		if (e->d_name[0] == '.')
 			continue;
 		int fd = atoi(e->d_name);
-		if (fd > WORKER_FD && fd != dirfd(d))
+		if (fd > WORKER_RESULTS_FD && fd != dirfd(d))
 			r.extra_fds++;
 	}
 	closedir(d);
@@ -801,9 +801,9 @@ Test(cf_process, task_killing_its_worker_breaks_pool, .timeout = 60)
 	check_misdeed_breaks_pool(DIE_SIGKILL_SELF);
 }
 
-Test(cf_process, task_closing_the_socket_breaks_pool, .timeout = 60)
+Test(cf_process, task_closing_its_result_pipe_breaks_pool, .timeout = 60)
 {
-	check_misdeed_breaks_pool(DIE_CLOSE_SOCKET);
+	check_misdeed_breaks_pool(DIE_CLOSE_RESULTS);
 }
 
 /* ---- a worker that speaks nonsense -------------------------------------- */
@@ -985,7 +985,7 @@ Test(cf_process, unused_pool_starts_no_worker, .timeout = 30)
 
 /* ---- what a worker is --------------------------------------------------- */
 
-Test(cf_process, workers_inherit_only_their_socket, .timeout = 30)
+Test(cf_process, workers_inherit_only_their_pipes, .timeout = 30)
 {
 	cf_executor *ex = process_pool(1);
 	cf_future *f = submit_ok(ex, env_task, NULL, 0);
@@ -996,7 +996,7 @@ Test(cf_process, workers_inherit_only_their_socket, .timeout = 30)
 	cr_assert_eq(cf_future_result(f, BOUND, &data, &size), CF_OK);
 	cr_assert_eq(size, sizeof(r));
 	memcpy(&r, data, sizeof(r));
-	cr_expect_eq(r.extra_fds, 0, "a worker holds %lld descriptors besides 0-3",
+	cr_expect_eq(r.extra_fds, 0, "a worker holds %lld descriptors besides 0-4",
 		     (long long)r.extra_fds);
 	cr_expect_eq(r.worker_env_set, 0, "CF_PROCESS_WORKER left in the task's environment");
 	cr_expect_eq(r.ppid, getpid(), "the worker is a child of the pool's process");
@@ -1177,8 +1177,102 @@ Test(cf_process, argument_of_16_mib, .timeout = 120)
 	cf_executor_free(ex);
 }
 
-/* Sizes around the inline buffer, the socket buffer and a page, both ways,
- * several at once on two workers. */
+/* widen_task: an argument of n bytes -> WIDE_RESULT bytes, byte i being
+ * arg[i % n]: a result far larger than a pipe holds. */
+#define WIDE_RESULT (1u << 20)
+
+static int widen_task(cf_task *task)
+{
+	size_t n;
+	const unsigned char *arg = cf_task_arg(task, &n);
+	unsigned char *out = cf_task_result_buffer(task, WIDE_RESULT);
+
+	if (!out || n == 0)
+		return cf_task_fail(task, 1, "no result buffer, or no argument");
+	for (size_t i = 0; i < WIDE_RESULT; i++)
+		out[i] = arg[i % n];
+	return cf_task_return(task, out, WIDE_RESULT);
+}
+
+/* A map's small tasks go to a worker ahead of its running one, into its
+ * task pipe; the worker meanwhile writes a result of 1 MiB, which waits
+ * for the pool to read it.  If a task sent ahead did not fit in the pipe,
+ * the pool would wait for room in the task pipe while the worker waits
+ * for room in the result pipe: a deadlock, which the map's timeout turns
+ * into a failure.  Items just under the largest that goes ahead on a
+ * 64 KiB pipe (65536 - 4130 bytes: process_pool.c, TASK_FRAME_EXTRA), and
+ * items larger than the pipe, which must wait for the worker to be idle. */
+Test(cf_process, map_sends_ahead_only_what_fits_the_pipe, .timeout = 120)
+{
+	static const size_t item_sizes[] = { 65536 - 4130, 100000 };
+	enum { ITEMS = 6 };
+	cf_executor *ex = process_pool(1);
+
+	for (size_t k = 0; k < sizeof(item_sizes) / sizeof(item_sizes[0]); k++) {
+		size_t item_size = item_sizes[k];
+		unsigned char *items = malloc(item_size * ITEMS);
+		cf_map_options mopts = { .timeout = BOUND * 2 };
+		cf_map_iter *it = NULL;
+		const unsigned char *data;
+		size_t size, got = 0;
+		cf_status st;
+
+		cr_assert_not_null(items);
+		for (size_t i = 0; i < item_size * ITEMS; i++)
+			items[i] = pattern_byte(i, k);
+		cr_assert_eq(cf_map(ex, widen_task, items, item_size, ITEMS, &mopts, &it), CF_OK);
+		while ((st = cf_map_next(it, (const void **)&data, &size)) == CF_OK) {
+			const unsigned char *item = items + got * item_size;
+			cr_assert_eq(size, WIDE_RESULT);
+			cr_expect(data[0] == item[0] && data[item_size] == item[0] &&
+				  data[WIDE_RESULT - 1] == item[(WIDE_RESULT - 1) % item_size],
+				  "item %zu of %zu bytes: wrong result", got, item_size);
+			got++;
+		}
+		cr_expect_eq(st, CF_END, "items of %zu bytes: %s after %zu results", item_size,
+			     cf_strerror(st), got);
+		cf_map_free(it);
+		free(items);
+	}
+	cf_executor_free(ex);
+}
+
+/* Sleeps 0.3 s, long enough for the pool to fill the task pipe, then
+ * leaves the worker without a word. */
+static int slow_exiting_init(const void *initarg, size_t size)
+{
+	(void)initarg;
+	(void)size;
+	sleep_s(0.3);
+	_exit(0);
+}
+
+/* The pool writes a task of 8 MiB to a worker that never reads it: the
+ * writer waits for room in the task pipe, whose reader the pool holds
+ * itself (so that a write never raises SIGPIPE), until the worker's
+ * result pipe hangs up.  Without that watch, the write, and the pool,
+ * would wait forever. */
+Test(cf_process, writer_to_a_dying_worker_gives_up, .timeout = 60)
+{
+	int fds = count_fds(), threads = count_threads();
+	cf_options opts = { .max_workers = 1, .initializer = slow_exiting_init };
+	cf_executor *ex = process_pool_opts(&opts);
+	size_t n = 8u << 20;
+	unsigned char *arg = calloc(1, n);
+	double t0 = now_s();
+
+	cr_assert_not_null(arg);
+	cf_future *f = submit_ok(ex, check_task, arg, n);
+	free(arg);
+	expect_status(f, CF_BROKEN, BOUND, "a task whose worker died before reading it");
+	double took = now_s() - t0;
+	cr_expect_lt(took, 5.0, "the pool broke after %.2f s", took);
+	release_ok(f);
+	check_broken_pool_ends_clean(ex, fds, threads);
+}
+
+/* Sizes around the inline buffer, a page, a pipe's buffer (64 KiB) and a
+ * socket's, both ways, several at once on two workers. */
 Test(cf_process, echo_of_many_sizes, .timeout = 120)
 {
 	static const size_t sizes[] = { 0, 1, 7, 47, 48, 49, 64, 4095, 4096, 65535, 65536,
@@ -1633,7 +1727,7 @@ Test(cf_process, initializer_runs_in_replacement_workers, .timeout = 120)
 
 Test(cf_process, initializer_gets_its_initarg_bytes, .timeout = 60)
 {
-	/* More than a socket buffer holds: the INIT frame goes in pieces. */
+	/* More than a pipe holds: the INIT frame goes in pieces. */
 	size_t size = (1u << 20) + 3;
 	unsigned char *initarg = malloc(size);
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../executors/src/frame_io.h"
@@ -1141,4 +1142,97 @@ Test(cf_wire, read_some_over_a_pipe, .timeout = 10)
 	cr_expect_eq(read_some(fds[0], &r, &h, &payload, &we), CF_FRAME_EOF);
 	cf__frame_reader_clear(&r);
 	close(fds[0]);
+}
+
+/* The process pool's result pipe is blocking, for a caller that waits on
+ * it, and read by the manager, which must not wait: read_some never waits
+ * on a blocking pipe, and with wait_for_start it does, for a frame written
+ * later by another thread. */
+Test(cf_wire, read_some_does_not_wait_on_a_blocking_pipe, .timeout = 10)
+{
+	struct cf_frame_reader r = { 0 };
+	struct cf_wire_header h;
+	unsigned char *payload;
+	enum cf_wire_error we;
+	unsigned char frame[CF_WIRE_HEADER_SIZE + 3];
+	pthread_t writer;
+	int fds[2];
+
+	cr_assert_eq(pipe(fds), 0);
+	cr_expect_eq(read_some(fds[0], &r, &h, &payload, &we), CF_FRAME_AGAIN,
+		     "an empty blocking pipe (errno %s)", strerror(errno));
+	/* Half a header: still nothing whole, and no wait for the rest. */
+	cf_wire_put_header(frame, CF_WIRE_RESULT, 8, 3);
+	memcpy(frame + CF_WIRE_HEADER_SIZE, "abc", 3);
+	cr_assert_eq(write(fds[1], frame, 10), 10);
+	cr_expect_eq(read_some(fds[0], &r, &h, &payload, &we), CF_FRAME_AGAIN);
+	struct late_writer lw = { fds[1], frame + 10, sizeof(frame) - 10 };
+	cr_assert_eq(pthread_create(&writer, NULL, write_late, &lw), 0);
+	enum cf_frame_status st;
+	while ((st = cf__frame_read_some(fds[0], &r, true, &h, &payload, &we)) == CF_FRAME_AGAIN)
+		;
+	cr_expect_eq(st, CF_FRAME_OK);
+	cr_expect_eq(h.id, 8);
+	cr_expect(h.length == 3 && payload && !memcmp(payload, "abc", 3));
+	free(payload);
+	pthread_join(writer, NULL);
+	cf__frame_reader_clear(&r);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void *close_late(void *arg)
+{
+	usleep(200 * 1000);
+	close(*(int *)arg);
+	return NULL;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* cf__frame_write_pipe on a full O_NONBLOCK pipe waits for room, and
+ * gives up with EPIPE when the descriptor it watches hangs up: the pool
+ * watches a worker's result pipe while it writes to its task pipe. */
+Test(cf_wire, write_pipe_gives_up_on_a_hang_up, .timeout = 10)
+{
+	int tasks[2], results[2];
+	size_t big = 1u << 20;
+	unsigned char *blob = calloc(1, big);
+
+	cr_assert_not_null(blob);
+	cr_assert_eq(pipe(tasks), 0);
+	cr_assert_eq(pipe(results), 0);
+	cr_assert_eq(fcntl(tasks[1], F_SETFL, O_NONBLOCK), 0);
+	/* Nobody reads tasks[0]; the "worker" hangs up in 0.2 s. */
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, close_late, &results[1]), 0);
+	double t0 = mono_s();
+	enum cf_frame_status st = cf__frame_write_pipe(tasks[1], results[0], CF_WIRE_TASK, 1,
+							blob, big, NULL, 0);
+	int err = errno;
+	cr_expect_eq(st, CF_FRAME_IO_ERROR);
+	cr_expect_eq(err, EPIPE, "errno %s", strerror(err));
+	cr_expect_geq(mono_s() - t0, 0.15, "it gave up before the hang-up");
+	pthread_join(t, NULL);
+	/* And a frame that fits goes whole, in one call's worth. */
+	int more[2];
+	cr_assert_eq(pipe(more), 0);
+	cr_assert_eq(fcntl(more[1], F_SETFL, O_NONBLOCK), 0);
+	cr_expect_eq(cf__frame_write_pipe(more[1], results[0], CF_WIRE_TASK, 2, "ab", 2, "c", 1),
+		     CF_FRAME_OK);
+	unsigned char got[CF_WIRE_HEADER_SIZE + 3];
+	cr_expect_eq(read(more[0], got, sizeof(got)), (ssize_t)sizeof(got));
+	cr_expect_eq(memcmp(got + CF_WIRE_HEADER_SIZE, "abc", 3), 0);
+	for (int i = 0; i < 2; i++) {
+		close(tasks[i]);
+		close(more[i]);
+	}
+	close(results[0]);
+	free(blob);
 }

@@ -30,23 +30,6 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* Waits until fd has bytes to read (or an end or error to report).  A
- * read that sleeps on a Unix socket is woken each time the peer takes
- * bytes this side sent, to be told there is room to write: with a request
- * and its answer crossing, that is a wake-up for nothing on every round
- * trip.  poll sleeps for POLLIN only. */
-static void wait_readable(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	/* poll skips a negative descriptor and would wait forever: leave
-	 * it to the read to fail. */
-	if (fd < 0)
-		return;
-	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-		;
-}
-
 /* Reads until in holds at least want (<= sizeof(in->data)) bytes, taking
  * whatever else is there too.  0 when it does; 1 at EOF with in empty; -1
  * on error or EOF with some bytes (then errno is 0). */
@@ -58,7 +41,6 @@ static int fill(int fd, struct cf_frame_inbuf *in, size_t want)
 	in->end -= in->start;
 	in->start = 0;
 	while (in->end < want) {
-		wait_readable(fd);
 		ssize_t n = read(fd, in->data + in->end, sizeof(in->data) - in->end);
 		if (n > 0) {
 			in->end += (size_t)n;
@@ -118,21 +100,46 @@ enum cf_frame_status cf__frame_read(int fd, struct cf_frame_inbuf *in, struct cf
 	return CF_FRAME_OK;
 }
 
+/* A read from a pipe that does not wait, whether or not the pipe is
+ * O_NONBLOCK: a blocking pipe may have a reader that wants to wait on it
+ * (a borrower, process_pool.c) beside one that must not (the manager).
+ * RWF_NOWAIT says so per call; a kernel without it for pipes gets a poll
+ * first. */
+static ssize_t read_pipe_now(int fd, void *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+	ssize_t n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+
+	if (n >= 0 || (errno != EOPNOTSUPP && errno != EINVAL))
+		return n;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	if (poll(&pfd, 1, 0) == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return read(fd, buf, len);
+}
+
 /* One read that does not wait, unless wait is set: bytes read, 0 at EOF,
  * -1 when none are there now (errno EAGAIN) or on error.  recv with
- * MSG_DONTWAIT on a socket, whose blocking mode the writers share; read()
- * on anything else, which must then be O_NONBLOCK to not wait. */
-static ssize_t read_now(int fd, void *buf, size_t len, bool wait)
+ * MSG_DONTWAIT on a socket, whose blocking mode the writers share; a
+ * pipe is read by read_pipe_now or, to wait, read().  The reader learns
+ * which its descriptor is from the first recv. */
+static ssize_t read_now(int fd, struct cf_frame_reader *r, void *buf, size_t len, bool wait)
 {
-	ssize_t n;
+	ssize_t n = -1;
 
-	do
-		n = recv(fd, buf, len, wait ? 0 : MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno == ENOTSOCK)
+	if (!r->not_socket) {
 		do
-			n = read(fd, buf, len);
+			n = recv(fd, buf, len, wait ? 0 : MSG_DONTWAIT);
 		while (n < 0 && errno == EINTR);
+		if (n >= 0 || errno != ENOTSOCK)
+			return n;
+		r->not_socket = true;
+	}
+	do
+		n = wait ? read(fd, buf, len) : read_pipe_now(fd, buf, len);
+	while (n < 0 && errno == EINTR);
 	return n;
 }
 
@@ -154,7 +161,7 @@ enum cf_frame_status cf__frame_read_some(int fd, struct cf_frame_reader *r, bool
 
 		if (want > 0) {
 			bool wait = wait_for_start && !r->in_payload && r->have == 0;
-			ssize_t n = read_now(fd, dst, want, wait);
+			ssize_t n = read_now(fd, r, dst, want, wait);
 			if (n < 0)
 				return errno == EAGAIN || errno == EWOULDBLOCK ? CF_FRAME_AGAIN
 									      : CF_FRAME_IO_ERROR;
@@ -203,9 +210,32 @@ static ssize_t send_iov(int fd, struct iovec *iov, int iovcnt)
 	return n;
 }
 
-enum cf_frame_status cf__frame_write(int fd, uint8_t type, uint64_t id,
-				     const void *part1, size_t len1,
-				     const void *part2, size_t len2)
+/* Waits until the O_NONBLOCK pipe fd has room, or hangup_fd (when >= 0)
+ * reports a hang-up: the pipe's reader died.  poll reports POLLHUP even
+ * when not asked for it, so hangup_fd is watched for nothing else.
+ * False, with errno EPIPE, on a hang-up. */
+static bool wait_writable(int fd, int hangup_fd)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLOUT }, { .fd = hangup_fd } };
+
+	for (;;) {
+		int n = poll(pfd, hangup_fd >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno != EINTR)
+			return false;
+		if (n > 0 && pfd[1].revents) {
+			errno = EPIPE;
+			return false;
+		}
+		if (n > 0)
+			return true;    /* room, or an error the write will say */
+	}
+}
+
+/* Writes header + part1 + part2 to fd, by sendmsg or writev on a socket
+ * (socket true), by writev alone on a pipe. */
+static enum cf_frame_status write_frame(int fd, bool socket, int hangup_fd, uint8_t type,
+					uint64_t id, const void *part1, size_t len1,
+					const void *part2, size_t len2)
 {
 	unsigned char header[CF_WIRE_HEADER_SIZE];
 	struct iovec iov[3];
@@ -224,9 +254,11 @@ enum cf_frame_status cf__frame_write(int fd, uint8_t type, uint64_t id,
 
 	struct iovec *v = iov;
 	while (iovcnt > 0) {
-		ssize_t n = send_iov(fd, v, iovcnt);
+		ssize_t n = socket ? send_iov(fd, v, iovcnt) : writev(fd, v, iovcnt);
 		if (n < 0) {
 			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN && !socket && wait_writable(fd, hangup_fd))
 				continue;
 			return CF_FRAME_IO_ERROR;
 		}
@@ -242,4 +274,18 @@ enum cf_frame_status cf__frame_write(int fd, uint8_t type, uint64_t id,
 		}
 	}
 	return CF_FRAME_OK;
+}
+
+enum cf_frame_status cf__frame_write(int fd, uint8_t type, uint64_t id,
+				     const void *part1, size_t len1,
+				     const void *part2, size_t len2)
+{
+	return write_frame(fd, true, -1, type, id, part1, len1, part2, len2);
+}
+
+enum cf_frame_status cf__frame_write_pipe(int fd, int hangup_fd, uint8_t type, uint64_t id,
+					  const void *part1, size_t len1,
+					  const void *part2, size_t len2)
+{
+	return write_frame(fd, false, hangup_fd, type, id, part1, len1, part2, len2);
 }

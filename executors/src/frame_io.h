@@ -1,5 +1,6 @@
-/* Frames (wire.h) over a stream file descriptor: a pipe or a Unix socket
- * between a process pool and a worker.  The transport half of the wire. */
+/* Frames (wire.h) over a stream file descriptor: the pipes between a
+ * process pool and a worker, or a socket.  The transport half of the
+ * wire. */
 #ifndef CF_FRAME_IO_H
 #define CF_FRAME_IO_H
 
@@ -26,10 +27,11 @@ struct cf_frame_reader {
 	bool in_payload;
 	struct cf_wire_header h;
 	unsigned char *payload;
+	bool not_socket;                /* learned from the first read */
 };
 
-/* Reads what fd (a socket, or an O_NONBLOCK pipe) has without waiting;
- * with wait_for_start, a socket's read waits for the first bytes of a
+/* Reads what fd (a socket or a pipe) has without waiting; with
+ * wait_for_start, a blocking descriptor's read waits for the first bytes of a
  * frame not begun yet (one system call where a poll and a read would be
  * two), but never for the rest of one.  CF_FRAME_OK: a whole frame is in
  * *h and *payload (malloc'ed, the caller's; NULL when empty) and the
@@ -57,9 +59,21 @@ enum cf_frame_status cf__frame_read(int fd, struct cf_frame_inbuf *in, struct cf
 				    unsigned char **payload, enum cf_wire_error *wire_error);
 
 /* Writes a frame whose payload is part1 followed by part2 (either may be
- * empty), never raising SIGPIPE: a dead peer gives CF_FRAME_IO_ERROR. */
+ * empty).  On a socket it never raises SIGPIPE: a dead peer gives
+ * CF_FRAME_IO_ERROR.  On anything else it is a writev, which costs a
+ * failed sendmsg more: use cf__frame_write_pipe. */
 enum cf_frame_status cf__frame_write(int fd, uint8_t type, uint64_t id,
 				     const void *part1, size_t len1,
 				     const void *part2, size_t len2);
+
+/* The same on a pipe, by writev alone.  The caller keeps SIGPIPE away
+ * (the pool holds a read end of its own; a worker dies with its parent
+ * anyway).  When fd is O_NONBLOCK and full, waits for room, and fails
+ * with errno EPIPE if hangup_fd (-1: none) reports a hang-up meanwhile:
+ * the pool passes the worker's result pipe, which hangs up when the
+ * worker dies, so a writer never waits on a dead worker. */
+enum cf_frame_status cf__frame_write_pipe(int fd, int hangup_fd, uint8_t type, uint64_t id,
+					  const void *part1, size_t len1,
+					  const void *part2, size_t len2);
 
 #endif

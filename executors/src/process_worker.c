@@ -1,9 +1,10 @@
 /* The worker side of the process backend.
  *
  * A worker is the program itself, started again by posix_spawn with the
- * environment variable CF_PROCESS_WORKER="FD:PARENT_PID".  This constructor
- * runs before main(), sees the variable, serves tasks on FD and exits, so
- * the program's main() never runs in a worker.  Starting a fresh program
+ * environment variable CF_PROCESS_WORKER="IN:OUT:PARENT_PID".  This
+ * constructor runs before main(), sees the variable, reads tasks from the
+ * pipe IN, writes their results to the pipe OUT and exits, so the
+ * program's main() never runs in a worker.  Starting a fresh program
  * (rather than fork() alone) is what makes a process pool safe to create
  * while other threads run: a forked child inherits every lock another
  * thread held at that instant, an exec'd one inherits none.
@@ -23,12 +24,19 @@
 
 typedef int (*initializer_fn)(const void *, size_t);
 
+/* Results go up a pipe: a write where the parent is gone raises SIGPIPE,
+ * which ends the worker as it should (it dies with its parent anyway). */
+static int send_frame(int fd, uint8_t type, uint64_t id, const void *data, size_t len)
+{
+	return cf__frame_write_pipe(fd, -1, type, id, data, len, NULL, 0);
+}
+
 static int send_error(int fd, uint8_t type, uint64_t id, const cf_error *error)
 {
 	unsigned char buf[4 + CF_ERROR_MESSAGE_MAX];
 
 	cf_wire_put_error(buf, error);
-	return cf__frame_write(fd, type, id, buf, cf_wire_error_size(error), NULL, 0);
+	return send_frame(fd, type, id, buf, cf_wire_error_size(error));
 }
 
 static int send_failure(int fd, uint8_t type, uint64_t id, const char *message)
@@ -70,8 +78,8 @@ static int run_task(int fd, uint64_t id, unsigned char *payload, size_t len)
 	if (task.error)
 		rc = send_error(fd, CF_WIRE_ERROR, id, task.error);
 	else
-		rc = cf__frame_write(fd, CF_WIRE_RESULT, id, cf__bytes_data(&task.result),
-				     task.result.size, NULL, 0);
+		rc = send_frame(fd, CF_WIRE_RESULT, id, cf__bytes_data(&task.result),
+				task.result.size);
 	cf__task_clear(&task);
 	return rc;
 }
@@ -98,10 +106,10 @@ static int run_initializer(int fd, unsigned char *payload, size_t len)
 	return 0;
 }
 
-/* Serves frames until told to exit or the parent goes away.  Returns the
- * exit status: 0 on EXIT or EOF, 1 after a failed initializer, 3 on a
- * protocol error. */
-static int serve(int fd)
+/* Serves frames from in_fd, answering on out_fd, until told to exit or
+ * the parent goes away.  Returns the exit status: 0 on EXIT or EOF, 1
+ * after a failed initializer, 3 on a protocol error. */
+static int serve(int in_fd, int out_fd)
 {
 	static struct cf_frame_inbuf in;
 
@@ -109,7 +117,7 @@ static int serve(int fd)
 		struct cf_wire_header h;
 		unsigned char *payload;
 		enum cf_wire_error wire_error;
-		enum cf_frame_status st = cf__frame_read(fd, &in, &h, &payload, &wire_error);
+		enum cf_frame_status st = cf__frame_read(in_fd, &in, &h, &payload, &wire_error);
 		int rc = 0;
 
 		if (st == CF_FRAME_EOF)
@@ -118,10 +126,10 @@ static int serve(int fd)
 			return 3;
 		switch (h.type) {
 		case CF_WIRE_TASK:
-			rc = run_task(fd, h.id, payload, h.length) == CF_FRAME_OK ? 0 : 3;
+			rc = run_task(out_fd, h.id, payload, h.length) == CF_FRAME_OK ? 0 : 3;
 			break;
 		case CF_WIRE_INIT:
-			rc = run_initializer(fd, payload, h.length) == 0 ? 0 : 1;
+			rc = run_initializer(out_fd, payload, h.length) == 0 ? 0 : 1;
 			break;
 		case CF_WIRE_EXIT:
 			free(payload);
@@ -138,17 +146,17 @@ static int serve(int fd)
 __attribute__((constructor)) void cf__process_worker_entry(void)
 {
 	const char *spec = getenv(WORKER_ENV);
-	int fd;
+	int in_fd, out_fd;
 	long parent;
 
-	if (!spec || sscanf(spec, "%d:%ld", &fd, &parent) != 2)
+	if (!spec || sscanf(spec, "%d:%d:%ld", &in_fd, &out_fd, &parent) != 3)
 		return;
 	unsetenv(WORKER_ENV);
 	/* Die with the pool's process instead of lingering as an orphan. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != (pid_t)parent)
 		_exit(0);
-	int status = serve(fd);
+	int status = serve(in_fd, out_fd);
 	fflush(NULL);
 	_exit(status);
 }
