@@ -185,6 +185,68 @@ Test(cf_executor, thread_name_prefix_thread, .timeout = 30)
 	cf_executor_free(ex);
 }
 
+/* Makes every later pthread_create with default attributes fail, by
+ * asking for a stack no address space holds (on = false undoes it): the
+ * way to show what a submit does when its pool cannot start a thread. */
+static void threads_cannot_start(bool on)
+{
+	static size_t normal;
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	if (!normal)
+		cr_assert_eq(pthread_getattr_default_np(&attr), 0);
+	if (!normal)
+		cr_assert_eq(pthread_attr_getstacksize(&attr, &normal), 0);
+	cr_assert_eq(pthread_attr_setstacksize(&attr, on ? (size_t)1 << 50 : normal), 0);
+	cr_assert_eq(pthread_setattr_default_np(&attr), 0);
+	pthread_attr_destroy(&attr);
+}
+
+/* No thread at all can start: the submit fails with CF_SYSTEM and keeps
+ * nothing (the pool starts a thread after it queued the task, and takes
+ * the task back); once threads can start again, the pool works. */
+Test(cf_executor, submit_fails_when_no_thread_can_start_thread, .timeout = 30)
+{
+	size_t alive = cf_futures_alive();
+	cf_executor *ex = make_pool("thread", 2);
+	cf_future *f = (cf_future *)0x1;
+	long n = 5;
+
+	threads_cannot_start(true);
+	cf_status st = cf_submit(ex, square_task, &n, sizeof(n), &f);
+	threads_cannot_start(false);
+	cr_expect_eq(st, CF_SYSTEM, "submit with no thread: %s", cf_strerror(st));
+	cr_expect_null(f, "a failed submit gives no future");
+	cr_expect_eq(workers_created(ex), 0);
+	cr_expect_eq(cf_futures_alive(), alive, "the failed submit's future was freed");
+
+	f = submit_square(ex, 7);
+	cr_expect_eq(result_long(f, BOUND), 49, "the pool works once threads can start");
+	cr_expect_eq(workers_created(ex), 1);
+	release_ok(f);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), alive);
+}
+
+/* One thread runs, a second cannot start: the submit succeeds and the
+ * running thread takes the task when it is free. */
+Test(cf_executor, submit_succeeds_when_a_second_thread_cannot_start_thread, .timeout = 30)
+{
+	cf_executor *ex = make_pool("thread", 2);
+	cf_future *busy = submit_sleep(ex, 0.2);
+
+	threads_cannot_start(true);
+	cf_future *f = submit_square(ex, 6);
+	threads_cannot_start(false);
+	cr_expect_eq(result_long(f, BOUND), 36);
+	cr_expect_eq(cf_future_result(busy, BOUND, NULL, NULL), CF_OK);
+	cr_expect_eq(workers_created(ex), 1, "the second thread did not start");
+	release_ok(f);
+	release_ok(busy);
+	cf_executor_free(ex);
+}
+
 /* ---- the initializer -------------------------------------------------------- */
 
 static int failing_init(const void *arg, size_t size)

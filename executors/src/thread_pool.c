@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct thread_pool {
 	alignas(64) atomic_bool shutdown;
 	atomic_bool broken;
 	atomic_int nthreads;            /* started, never decreases */
+	bool starting;                  /* a submit is starting one more (lock) */
 	int max_workers;
 	size_t max_queued;
 
@@ -59,7 +61,7 @@ struct thread_pool {
 
 	alignas(64) pthread_cond_t work_cond;   /* idle workers wait here */
 	pthread_cond_t space_cond;      /* submitters wait here when full */
-	pthread_t *threads;             /* max_workers slots */
+	struct worker_slot *threads;    /* max_workers slots */
 
 	pthread_mutex_t join_lock;      /* one joiner at a time */
 	int joined;
@@ -76,7 +78,12 @@ struct thread_pool {
  * pool would join itself, so it is refused. */
 static __thread struct thread_pool *current_pool;
 
-struct worker_start {
+/* A worker's slot in the pool, and what it starts with.  In the pool
+ * rather than malloc'ed for the thread: a thread's first malloc or free
+ * sets up its own malloc arena (an mmap, two munmaps and an mprotect),
+ * which would delay its first task. */
+struct worker_slot {
+	pthread_t thread;
 	struct thread_pool *pool;
 	int index;
 };
@@ -272,13 +279,12 @@ static void break_pool(struct thread_pool *p)
 
 static void *worker_main(void *arg)
 {
-	struct worker_start start = *(struct worker_start *)arg;
-	struct thread_pool *p = start.pool;
+	const struct worker_slot *slot = arg;
+	struct thread_pool *p = slot->pool;
 	char name[32];
 
-	free(arg);
 	current_pool = p;
-	snprintf(name, sizeof(name), "%s_%d", p->name_prefix, start.index);
+	snprintf(name, sizeof(name), "%s_%d", p->name_prefix, slot->index);
 	name[15] = '\0';
 	pthread_setname_np(pthread_self(), name);
 	if (p->initializer && p->initializer(cf__bytes_data(&p->initarg), p->initarg.size) != 0) {
@@ -295,25 +301,16 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Starts one more worker (lock held).  0 or an errno value. */
-static int start_worker_locked(struct thread_pool *p)
+/* Starts worker number n; 0 or an errno value.  Called without the lock:
+ * creating a thread takes tens of microseconds, and the workers already
+ * running would wait that long on the lock for their next task. */
+static int start_worker(struct thread_pool *p, int n)
 {
-	struct worker_start *ws = malloc(sizeof(*ws));
-	int err;
+	struct worker_slot *slot = &p->threads[n];
 
-	if (!ws)
-		return ENOMEM;
-	int n = atomic_load(&p->nthreads);
-
-	ws->pool = p;
-	ws->index = n;
-	err = pthread_create(&p->threads[n], NULL, worker_main, ws);
-	if (err) {
-		free(ws);
-		return err;
-	}
-	atomic_store(&p->nthreads, n + 1);
-	return 0;
+	slot->pool = p;
+	slot->index = n;
+	return pthread_create(&slot->thread, NULL, worker_main, slot);
 }
 
 /* Whether to wake a sleeping worker for the queued tasks: not if a
@@ -349,20 +346,6 @@ static void wake_workers(struct thread_pool *p)
 		pthread_cond_signal(&p->work_cond);
 }
 
-/* Starts a thread when more tasks wait than workers are free, counting f,
- * up to max_workers.  Lock held.  Fails only if no thread exists at all. */
-static int grow_locked(struct thread_pool *p)
-{
-	int nthreads = atomic_load(&p->nthreads);
-
-	if (nthreads >= p->max_workers ||
-	    (long)queued(p) + 1 <= (long)nthreads - atomic_load(&p->busy))
-		return 0;
-	if (start_worker_locked(p) != 0 && atomic_load(&p->nthreads) == 0)
-		return -1;
-	return 0;
-}
-
 /* The queue's reference to a future it takes.  f is not shared yet (its
  * submit has not returned), so a plain add will do: a locked one drains
  * the store buffer full of the new future's zeroing, about 10 % of a
@@ -384,13 +367,78 @@ static void push(struct thread_pool *p, cf_future *f)
 
 /* The way of a submit while the pool may still start threads or bounds
  * its queue: under the lock.  Returns with f pushed, or why not. */
+/* Whether a submit should start a thread: more tasks wait than workers
+ * are free, counting its own, and fewer than max_workers run.  One submit
+ * starts a thread at a time (starting), so the threads' slots fill in
+ * order.  Lock held. */
+static bool should_grow_locked(struct thread_pool *p)
+{
+	int nthreads = atomic_load(&p->nthreads);
+
+	return !p->starting && nthreads < p->max_workers &&
+	       (long)queued(p) + 1 > (long)nthreads - atomic_load(&p->busy);
+}
+
+/* Takes back f, just pushed, when no thread exists to run it: then
+ * nothing else is queued either (see submit_locked).  Lock held. */
+static void unpush_locked(struct thread_pool *p, cf_future *f)
+{
+	cf_future *back = pop_locked(p);
+
+	(void)back;
+	assert(back == f);
+	atomic_fetch_sub_explicit(&p->busy, 1, memory_order_relaxed);
+	cf__future_unref(f);    /* the queue's reference; the caller's remains */
+}
+
+/* Starts a thread for f, which is queued already, letting go of the lock
+ * while the thread is created: creating one takes tens of microseconds,
+ * and the workers already running would wait that long on the lock for
+ * their next task.  Queued before, the task is there when the thread
+ * starts.  Queued after, the thread went to sleep on work_cond first, and
+ * the wake-up that followed put it on the submitter's core, busy
+ * submitting, while the other core idled: at -j 8 the first tasks began
+ * up to 1 ms late (perf trace).  Fails, taking f back, only if no thread
+ * exists at all.  Called and returns with the lock held. */
+static int grow_locked(struct thread_pool *p, cf_future *f)
+{
+	int n = atomic_load(&p->nthreads);
+
+	p->starting = true;
+	pthread_mutex_unlock(&p->lock);
+	int err = start_worker(p, n);
+	pthread_mutex_lock(&p->lock);
+	p->starting = false;
+	if (n == 0)
+		pthread_cond_broadcast(&p->space_cond);
+	if (!err) {
+		atomic_store(&p->nthreads, n + 1);
+		return 0;
+	}
+	if (n > 0)
+		return 0;       /* the threads there are will run f */
+	unpush_locked(p, f);
+	return -1;
+}
+
+/* Whether the first thread is being started: a submit waits for it, so
+ * that if it fails, the queue holds nothing but its starter's task, which
+ * is taken back.  Lock held. */
+static bool first_thread_starting(struct thread_pool *p)
+{
+	return p->starting && atomic_load(&p->nthreads) == 0;
+}
+
+/* The way of a submit while the pool may still start threads or bounds
+ * its queue: under the lock.  Returns with f pushed, or why not. */
 static cf_status submit_locked(struct thread_pool *p, cf_future *f)
 {
 	cf_status st = CF_OK;
 
 	pthread_mutex_lock(&p->lock);
-	while (p->max_queued && queued(p) >= p->max_queued &&
-	       !atomic_load(&p->shutdown) && !atomic_load(&p->broken)) {
+	while ((p->max_queued && queued(p) >= p->max_queued) || first_thread_starting(p)) {
+		if (atomic_load(&p->shutdown) || atomic_load(&p->broken))
+			break;
 		/* The queue may be full of this very burst (submit_many), whose
 		 * workers are woken only once it is all in: wake them now, or
 		 * no one makes room. */
@@ -402,10 +450,12 @@ static cf_status submit_locked(struct thread_pool *p, cf_future *f)
 		st = CF_BROKEN;
 	else if (atomic_load(&p->shutdown))
 		st = CF_SHUTDOWN;
-	else if (grow_locked(p) != 0)
-		st = CF_SYSTEM;
-	if (st == CF_OK)
+	if (st == CF_OK) {
+		bool grow = should_grow_locked(p);
 		push(p, f);
+		if (grow && grow_locked(p, f) != 0)
+			st = CF_SYSTEM;
+	}
 	pthread_mutex_unlock(&p->lock);
 	return st;
 }
@@ -495,7 +545,7 @@ static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 	pthread_mutex_lock(&p->join_lock);
 	int nthreads = atomic_load(&p->nthreads);
 	for (; p->joined < nthreads; p->joined++)
-		pthread_join(p->threads[p->joined], NULL);
+		pthread_join(p->threads[p->joined].thread, NULL);
 	pthread_mutex_unlock(&p->join_lock);
 	return CF_OK;
 }
