@@ -365,8 +365,6 @@ static void push(struct thread_pool *p, cf_future *f)
 	cf__mpsc_push(&p->queue, f);
 }
 
-/* The way of a submit while the pool may still start threads or bounds
- * its queue: under the lock.  Returns with f pushed, or why not. */
 /* Whether a submit should start a thread: more tasks wait than workers
  * are free, counting its own, and fewer than max_workers run.  One submit
  * starts a thread at a time (starting), so the threads' slots fill in
@@ -392,14 +390,13 @@ static void unpush_locked(struct thread_pool *p, cf_future *f)
 }
 
 /* Starts a thread for f, which is queued already, letting go of the lock
- * while the thread is created: creating one takes tens of microseconds,
- * and the workers already running would wait that long on the lock for
- * their next task.  Queued before, the task is there when the thread
- * starts.  Queued after, the thread went to sleep on work_cond first, and
- * the wake-up that followed put it on the submitter's core, busy
- * submitting, while the other core idled: at -j 8 the first tasks began
- * up to 1 ms late (perf trace).  Fails, taking f back, only if no thread
- * exists at all.  Called and returns with the lock held. */
+ * while the thread is created (start_worker says why).  Queued first, the
+ * task is there when the thread starts.  Queued after, the thread went to
+ * sleep on work_cond first, and the wake-up that followed put it on the
+ * submitter's core, busy submitting, while the other core idled: at -j 8
+ * the first tasks began up to 1 ms late (perf trace).  Fails, taking f
+ * back, only if no thread exists at all.  Called and returns with the
+ * lock held. */
 static int grow_locked(struct thread_pool *p, cf_future *f)
 {
 	int n = atomic_load(&p->nthreads);
