@@ -1119,8 +1119,8 @@ Test(cf_wire, read_some_garbage, .timeout = 10)
 	}
 }
 
-/* frame_io.h speaks of "a stream file descriptor: a pipe or a Unix
- * socket": the piecewise reader must work on a pipe too. */
+/* Frames go over pipes between a pool and its workers, and over sockets
+ * (frame_io.h): the piecewise reader must work on an O_NONBLOCK pipe too. */
 Test(cf_wire, read_some_over_a_pipe, .timeout = 10)
 {
 	struct cf_frame_reader r = { 0 };

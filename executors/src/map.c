@@ -163,7 +163,8 @@ static int run_batch_records(cf_task *task, const struct batch_header *h,
 			rc = growbuf_append_record(&out, 1, item.error, sizeof(*item.error));
 			i = h->count;   /* the first failure ends the chunk */
 		} else {
-			rc = growbuf_append_record(&out, 0, cf__bytes_data(&item.result), item.result.size);
+			rc = growbuf_append_record(&out, 0, cf__bytes_data(&item.result),
+						   item.result.size);
 		}
 		cf__task_clear(&item);
 	}

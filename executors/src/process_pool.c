@@ -167,11 +167,11 @@ static struct worker *find_taker_locked(struct process_pool *p, const cf_future 
 	return ahead;
 }
 
-/* Records f (RUNNING) as sent to w; returns the frame id to send it with. */
-/* Gives f to w and takes f's argument into *arg for the send: once sent,
- * the future has no use for it, and its place will hold the result.  The
- * sender holds the bytes, because the result may come back and f may be
- * freed before the send returns. */
+/* Records f (RUNNING) as given to w and returns the frame id to send it
+ * with.  Takes f's argument into *arg for the send: once sent, the future
+ * has no use for it, and its place will hold the result.  The sender
+ * holds the bytes, because the result may come back and f may be freed
+ * before the send returns. */
 static uint64_t assign_locked(struct process_pool *p, struct worker *w, cf_future *f,
 			      struct cf_bytes *arg)
 {
@@ -401,8 +401,9 @@ static void reap_worker(struct process_pool *p, struct worker *w, bool kill_it)
 	pid_t pid = w->pid;
 
 	if (kill_it)
-		kill(pid, SIGKILL);     /* also unblocks a writer stuck in send
-					 * and a borrower waiting on the pipe */
+		kill(pid, SIGKILL);     /* its result pipe hangs up: that frees a
+					 * writer waiting for room in its task
+					 * pipe and a borrower waiting on it */
 	pthread_mutex_lock(&w->read_lock);
 	epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, w->results_fd, NULL);
 	pthread_mutex_lock(&w->send_lock);
