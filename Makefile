@@ -148,6 +148,9 @@ $(BUILD)/cf.pc: executors/cf.pc.in
 # same options (mk/sanitize.mk, docs/reliability.md).  UBSan goes on after
 # a finding by default; halt_on_error makes it an error status, which
 # fails the test that ran the program (ASan's findings already do).
+# Both runners say how many tests there are, then every 20 s how many are
+# done (tests/progress.c, tests/shim/runner.c); their summary stays last
+# (print_suppressions=0: LSan lists no suppressed Criterion leak after it).
 TEST_TIMEOUT ?= 120
 test: deps-test
 ifneq ($(findstring thread,$(SANITIZE)),)
@@ -156,7 +159,7 @@ ifneq ($(findstring thread,$(SANITIZE)),)
 		$(SHIM_BIN) --timeout $(TEST_TIMEOUT) -j2 $(TEST_ARGS)
 else
 	$(MAKE) --no-print-directory all $(TEST_BIN)
-	PARLAB_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	PARLAB_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(TEST_BIN) --timeout $(TEST_TIMEOUT) -j2 $(TEST_ARGS)
 endif

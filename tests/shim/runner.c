@@ -18,9 +18,11 @@
  * Usage: parlab-tests-shim [--filter GLOB] [-j N] [--timeout S]
  *                          [--timeout-scale F] [--list] [--verbose]
  * GLOB matches "suite/name" as Criterion's --filter does, with the same
- * extended patterns: @(a|b), !(a), *(a), +(a), ?(a).  The last line
- * printed is "N passed, N failed"; exit status 0 when nothing failed, 1
- * otherwise, 2 for a bad command line. */
+ * extended patterns: @(a|b), !(a), *(a), +(a), ?(a).  It says how many
+ * tests it runs, then every 20 s how many are done (as tests/progress.c
+ * does for Criterion's runner).  The last line printed is "N passed, N
+ * failed"; exit status 0 when nothing failed, 1 otherwise, 2 for a bad
+ * command line. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -299,6 +301,8 @@ static struct {
 
 static int passed, failed, skipped;
 static volatile sig_atomic_t interrupted;
+
+#define PROGRESS_EVERY 20.0     /* seconds between progress lines */
 
 static void on_interrupt(int sig)
 {
@@ -631,11 +635,26 @@ static void finish(struct slot *s, int wstatus)
 	s->pid = 0;
 }
 
+/* "[----] 120 of 492 tests done (0 failed), 1 min 40 s" */
+static void progress(size_t n, double elapsed)
+{
+	int s = (int)elapsed;
+
+	if (s >= 60)
+		printf("[----] %d of %zu tests done (%d failed), %d min %d s\n", passed + failed + skipped,
+		       n, failed, s / 60, s % 60);
+	else
+		printf("[----] %d of %zu tests done (%d failed), %d s\n", passed + failed + skipped, n,
+		       failed, s);
+	fflush(stdout);
+}
+
 static void run_all(struct instance *all, size_t n)
 {
 	struct slot slots[64] = { 0 };
 	size_t next = 0;
 	int running = 0;
+	double started = now(), last = started;
 
 	while (next < n || running > 0) {
 		/* Interrupted: the running tests, in their own process groups,
@@ -682,6 +701,10 @@ static void run_all(struct instance *all, size_t n)
 				running--;
 			}
 		}
+		if (now() - last >= PROGRESS_EVERY && (next < n || running > 0)) {
+			last = now();
+			progress(n, last - started);
+		}
 		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
 }
@@ -724,6 +747,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
 	settle_sanitizer_threads();
+	printf("[----] %zu tests to run; a progress line every %.0f s\n", n, PROGRESS_EVERY);
+	fflush(stdout);
 	run_all(all, n);
 	printf("Synthesis: %zu tests, %d skipped, %.1f s, -j %d\n", n, skipped, now() - t0, opt.jobs);
 	if (interrupted)
