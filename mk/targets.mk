@@ -14,4 +14,4 @@ targets:
 	out=$${PARLAB_REPORTS:-reports}; \
 	PARLAB_BUILD=$(BUILD) scripts/report --profile targets --models '$(TARGETS_MODELS)' \
 		--workloads squares,sleep --jobs 2 --run-id $$id && \
-	echo && scripts/targets "$$out/$$(readlink "$$out/latest")"
+	echo && scripts/targets "$$out/$$id"

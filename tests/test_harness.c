@@ -105,11 +105,13 @@ static int csv_fields(const char *line, size_t len, char fields[][64], int max)
 }
 
 static const char *const columns =
-	"suite,workload,model,jobs,tasks,work_us,scale,statistic,value,unit,status";
+	"suite,workload,model,jobs,tasks,work_us,scale,placement,statistic,value,ci_lo,ci_hi,unit,n,status,note";
+#define NCOLUMNS 16
 
-/* Every line of results.csv has the 11 columns; every cell of cells.tsv
+/* Every line of results.csv has the 16 columns; every cell of cells.tsv
  * (id suite workload model jobs tasks work_us scale status ...) has its
- * mean_s row, with a value when it ran cleanly. */
+ * wall_s row (the placement of a whole program is "unpinned"), with a
+ * value when it ran cleanly. */
 static void check_csv(const char *run)
 {
 	char path[512];
@@ -119,13 +121,13 @@ static void check_csv(const char *run)
 	cr_assert(strncmp(csv, columns, strlen(columns)) == 0 && csv[strlen(columns)] == '\n',
 		  "results.csv header is not '%s'", columns);
 
-	char fields[16][64];
+	char fields[20][64];
 	int lines = 0;
 	for (char *l = csv; *l; ) {
 		char *end = strchr(l, '\n');
 		size_t len = end ? (size_t)(end - l) : strlen(l);
-		cr_assert_eq(csv_fields(l, len, fields, 16), 11, "results.csv line %d: not 11 fields: %.*s",
-			     lines + 1, (int)len, l);
+		cr_assert_eq(csv_fields(l, len, fields, 20), NCOLUMNS, "results.csv line %d: not %d fields: %.*s",
+			     lines + 1, NCOLUMNS, (int)len, l);
 		lines++;
 		l = end ? end + 1 : l + len;
 	}
@@ -145,13 +147,14 @@ static void check_csv(const char *run)
 			f[n++] = t;
 		cr_assert_geq(n, 9, "cells.tsv line %d is short", ncells + 1);
 		char want[512];
-		snprintf(want, sizeof(want), "\n%s,%s,%s,%s,%s,%s,%s,mean_s,", f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+		snprintf(want, sizeof(want), "\n%s,%s,%s,%s,%s,%s,%s,unpinned,wall_s,", f[1], f[2], f[3], f[4],
+			 f[5], f[6], f[7]);
 		char *row = strstr(csv, want);
-		cr_assert_not_null(row, "no mean_s row for cell %s", f[0]);
+		cr_assert_not_null(row, "no wall_s row for cell %s", f[0]);
 		char *next = strstr(row + 1, want);
-		cr_assert_null(next, "two mean_s rows for cell %s", f[0]);
+		cr_assert_null(next, "two wall_s rows for cell %s", f[0]);
 		if (strcmp(f[8], "ok") == 0)
-			cr_assert_neq(row[strlen(want)], ',', "cell %s ran but has no mean", f[0]);
+			cr_assert_neq(row[strlen(want)], ',', "cell %s ran but has no wall time", f[0]);
 		ncells++;
 		l = end ? end + 1 : l + strlen(l);
 	}
@@ -237,16 +240,24 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 	cr_assert_eq(r.status, 0, "scripts/report: status %d\n%s", r.status, r.err);
 	cr_assert(strstr(r.err, "[1/"), "no progress lines: %s", r.err);
 	cr_assert(strstr(r.err, "left)"), "no estimate of the time left: %s", r.err);
+	/* One duration: the terminal's is the report's and machine.txt's. */
+	char *took = strstr(r.err, "report written in ");
+	cr_assert_not_null(took, "no closing line: %s", r.err);
+	char duration[64] = "";
+	cr_assert_eq(sscanf(took, "report written in %63[^:]", duration), 1);
 	run_result_free(&r);
 
-	snprintf(run, sizeof(run), "%s/latest", out);
+	/* A smoke run is partial: it gets latest-smoke, never latest. */
+	snprintf(path, sizeof(path), "%s/latest", out);
 	char target[256];
+	cr_assert_lt(readlink(path, target, sizeof(target) - 1), 0, "a smoke run made %s", path);
+	snprintf(run, sizeof(run), "%s/latest-smoke", out);
 	ssize_t n = readlink(run, target, sizeof(target) - 1);
 	cr_assert_gt(n, 0, "no %s link", run);
 
 	static const char *const files[] = {
-		"index.html", "report.md", "results.csv", "machine.txt", "commands.txt",
-		"cells.tsv", "floors.csv", "micro.jsonl",
+		"index.html", "report.md", "results.csv", "rounds.csv", "machine.txt", "commands.txt",
+		"cells.tsv", "micro.jsonl", "targets.md", "targets.csv", "timing.tsv",
 		"wall_squares.png", "wall_squares.svg", "speedup_squares.png", "speedup_squares.svg",
 		"wall_sleep.png", "speedup_sleep.png", "granularity.png", "granularity.svg",
 		"overhead.png", "overhead.svg", "memory.png", "created.png", NULL
@@ -268,7 +279,24 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 	char *machine = slurp(path, NULL);
 	cr_assert(machine && strstr(machine, "cpu:") && strstr(machine, "cores:") &&
 		  strstr(machine, "kernel:") && strstr(machine, "compiler:"), "machine.txt incomplete");
+	char said[96];
+	snprintf(said, sizeof(said), "run took:      %s ", duration);
+	cr_assert(strstr(machine, said), "machine.txt does not say the run took %s", duration);
 	free(machine);
+	snprintf(path, sizeof(path), "%s/report.md", run);
+	char *md = slurp(path, NULL);
+	snprintf(said, sizeof(said), "the run took %s.", duration);
+	cr_assert(md && strstr(md, said), "report.md does not say the run took %s", duration);
+	/* No fixed verdicts from a run whose figures are all not determined:
+	 * smoke's 2 rounds give no interval. */
+	char *suited = strstr(md, "\n| Suited work |");
+	cr_assert_not_null(suited, "no 'Suited work' row in section 8");
+	char *eol = strchr(suited + 1, '\n');
+	cr_assert(eol && memmem(suited, (size_t)(eol - suited), "not determined", 14),
+		  "'Suited work' concluded from a smoke run: %.*s", (int)(eol - suited), suited);
+	cr_assert_null(strstr(md, "| **met** |"), "a target met from a smoke run");
+	cr_assert_null(strstr(md, " ? "), "a '?' in the report");
+	free(md);
 	snprintf(path, sizeof(path), "%s/commands.txt", run);
 	char *commands = slurp(path, NULL);
 	cr_assert(commands && strstr(commands, "hyperfine") && strstr(commands, "--stats"),
@@ -298,7 +326,8 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 	/* Comparing a run with itself: every figure the same. */
 	cr_assert_eq(run_program(&r, 30, "scripts/compare", run, run, NULL), 0);
 	cr_assert_eq(r.status, 0, "scripts/compare: %s", r.err);
-	cr_assert(strstr(r.out, " 0 better, 0 worse"), "a run differs from itself: %s", r.out);
+	cr_assert(strstr(r.out, " 0 better, 0 worse") && strstr(r.out, " 0 verdicts contradict"),
+		  "a run differs from itself: %s", r.out);
 	run_result_free(&r);
 
 	remove_tree(out);
@@ -343,9 +372,10 @@ Test(harness, scripts_have_help, .timeout = 60)
 {
 	static const char *const scripts[] = {
 		"scripts/report", "scripts/plan", "scripts/run-cells", "scripts/run-micro",
-		"scripts/tidy", "scripts/derive", "scripts/plot", "scripts/compose",
+		"scripts/derive", "scripts/plot", "scripts/compose",
 		"scripts/render-md", "scripts/render-html", "scripts/machine-info",
-		"scripts/fault-isolation", "scripts/verdicts", "scripts/compare",
+		"scripts/fault-isolation", "scripts/targets", "scripts/compare",
+		"scripts/noisy-neighbour",
 		"benchmarks/metrics/strip", "benchmarks/metrics/loc", "benchmarks/metrics/calls",
 		"benchmarks/metrics/complexity", "benchmarks/metrics/collect", NULL
 	};

@@ -1,53 +1,45 @@
 /* What one task costs in the cf thread backend, next to the floor of the
- * primitive under it, measured side by side in one run:
+ * primitive under it, measured in the same rounds:
  *
  *   (a) floor: a mutex + condition variable ping-pong between two threads
  *       (one round trip: hand the turn over and get it back);
- *   (b) cf_submit + cf_future_result of an empty task on an idle pool,
- *       one at a time (also one round trip: to a worker and back), with
- *       the default (sleep at once) and with idle_spin_us=50, where the
- *       worker polls for work and the caller for the result; the CPU
- *       time the spin burns (both threads, per round trip) is printed
- *       beside it;
+ *   (b) cf_submit + cf_future_result of an empty task on an idle
+ *       one-worker pool, one at a time (also one round trip: to the worker
+ *       and back), with the default (sleep at once) and with
+ *       idle_spin_us=50, where the worker polls for work and the caller
+ *       for the result; beside each, the CPU time both threads burn per
+ *       round trip;
  *   (c) cf_map over 1,000,000 empty tasks: the cost per task when the
- *       pool is kept busy, for several chunk sizes.
+ *       pool is kept busy, for several chunk sizes (unpinned).
  *
- * Each figure is the median (and p90) over --rounds repetitions, in ns per
- * operation.  Targets of the issue are printed with each ratio.
+ * (a) and (b) are measured with both ends on one CPU and with the caller
+ * and the worker on two (placement.h): a hand-off costs several times more
+ * across cores, and a floor bounds the library's figure only at the same
+ * placement.  Each round measures every figure once, in the order of the
+ * output; ns per operation.
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "cf.h"
-#include "cli.h"
 #include "stats.h"
 
 #include "cf_measure.h"
 #include "micro_util.h"
+#include "placement.h"
 #include "primitives.h"
 
+/* Per placement: the floor, then cf with and without the spin, each with
+ * its CPU time. */
+enum { FLOOR, ONE, ONE_CPU, SPIN, SPIN_CPU, PER_PLACE };
+enum { SAME, CROSS, N_PLACES };
+#define N_CHUNKS 3
+#define N_FIGURES (N_PLACES * PER_PLACE + N_CHUNKS)
 
-static cf_executor *new_pool(int workers, int spin_us)
-{
-	cf_options opts = { .max_workers = workers, .idle_spin_us = spin_us };
-	cf_executor *ex;
-	cf_status st = cf_executor_new("thread", &opts, &ex);
-
-	if (st != CF_OK) {
-		fprintf(stderr, "cf_overhead: cannot create a pool: %s\n", cf_strerror(st));
-		exit(1);
-	}
-	return ex;
-}
-
-/* CPU time of the whole process (caller and workers), per round trip,
- * of each call of submit_result_ns: what a spin costs. */
-static double cpu_samples[MICRO_MAX_ROUNDS];
-static int ncpu_samples;
+static const size_t chunks[N_CHUNKS] = { 1, 64, 1024 };
+static struct micro_fig fig[N_FIGURES];
 
 static double process_cpu_s(void)
 {
@@ -57,77 +49,113 @@ static double process_cpu_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double submit_result_ns(long iterations, int spin_us)
+/* ns per round trip of submit+result on an idle one-worker pool placed at
+ * pl; the CPU time of the whole process (caller and worker) per round trip
+ * in *cpu_ns: what a spin costs. */
+static double submit_result_ns(long iterations, int spin_us, const struct micro_place *pl,
+			       double *cpu_ns)
 {
-	cf_executor *ex = new_pool(1, spin_us);
-	cf_future *f;
-
-	/* Start the worker first so that thread creation is not measured. */
-	cf_submit(ex, micro_empty_task, NULL, 0, &f);
-	cf_future_result(f, CF_FOREVER, NULL, NULL);
-	cf_future_release(f);
+	cf_options opts = { .max_workers = 1, .idle_spin_us = spin_us };
+	cf_executor *ex = micro_pool_new("thread", &opts, pl);
 
 	double cpu = process_cpu_s(), start = pl_now();
-	for (long i = 0; i < iterations; i++) {
-		if (cf_submit(ex, micro_empty_task, NULL, 0, &f) != CF_OK ||
-		    cf_future_result(f, CF_FOREVER, NULL, NULL) != CF_OK)
-			micro_fail("submit+result failed");
-		cf_future_release(f);
-	}
+	for (long i = 0; i < iterations; i++)
+		micro_submit_result(ex);
 	double elapsed = pl_now() - start;
-	cpu = process_cpu_s() - cpu;
-	if (ncpu_samples < MICRO_MAX_ROUNDS)
-		cpu_samples[ncpu_samples++] = cpu * 1e9 / iterations;
-	cf_executor_free(ex);
+	*cpu_ns = (process_cpu_s() - cpu) * 1e9 / iterations;
+	micro_pool_free(ex, pl);
 	return elapsed * 1e9 / iterations;
 }
 
-static long map_tasks = 1000000;
-
-static double map_ns_per_task(size_t chunksize, int workers)
+static double map_ns_per_task(long tasks, size_t chunksize, int workers)
 {
-	cf_executor *ex = new_pool(workers, 0);
-	double ns = micro_map_empty_ns(ex, map_tasks, chunksize);
+	cf_options opts = { .max_workers = workers };
+	cf_executor *ex = micro_pool_new("thread", &opts, NULL);
+	double ns = micro_map_empty_ns(ex, tasks, chunksize);
 
-	cf_executor_free(ex);
+	micro_pool_free(ex, NULL);
 	return ns;
+}
+
+static void init_figures(const struct micro_place *places, long map_tasks, int workers)
+{
+	for (int p = 0; p < N_PLACES; p++) {
+		struct micro_fig *f = &fig[p * PER_PLACE];
+		const struct micro_place *pl = &places[p];
+
+		micro_fig_init(&f[FLOOR], "floor.condvar",
+			       "floor: mutex+condvar ping-pong round trip", pl);
+		micro_fig_init(&f[ONE], "cf.thread.submit_result",
+			       "cf submit+result, idle 1-worker pool", pl);
+		micro_fig_init(&f[ONE_CPU], "cf.thread.submit_result_cpu",
+			       "cf submit+result, idle 1-worker pool: CPU time per round trip", pl);
+		micro_fig_init(&f[SPIN], "cf.thread.submit_result_spin50",
+			       "cf submit+result, idle_spin_us=50", pl);
+		micro_fig_init(&f[SPIN_CPU], "cf.thread.submit_result_spin50_cpu",
+			       "cf submit+result, idle_spin_us=50: CPU time per round trip", pl);
+		for (int i = ONE; i < PER_PLACE; i++)
+			f[i].ref = &f[FLOOR];
+	}
+	for (int c = 0; c < N_CHUNKS; c++) {
+		char key[64], label[128];
+
+		snprintf(key, sizeof(key), "cf.thread.map.chunk%zu", chunks[c]);
+		snprintf(label, sizeof(label), "cf map, %ld empty tasks, chunksize %zu, %d workers",
+			 map_tasks, chunks[c], workers);
+		micro_fig_init(&fig[N_PLACES * PER_PLACE + c], key, label, NULL);
+		snprintf(fig[N_PLACES * PER_PLACE + c].extra, sizeof(fig[0].extra),
+			 "\"tasks\":%ld,\"workers\":%d,\"chunksize\":%zu", map_tasks, workers,
+			 chunks[c]);
+	}
+}
+
+/* One round: every figure once, in the order of fig[]. */
+static void round_once(const struct micro_place *places, long trips, long map_tasks, int workers)
+{
+	for (int p = 0; p < N_PLACES; p++) {
+		struct micro_fig *f = &fig[p * PER_PLACE];
+		const struct micro_place *pl = &places[p];
+		double ns, cpu;
+
+		if (micro_fig_wanted(&f[FLOOR]))
+			micro_fig_add(&f[FLOOR], floor_condvar_round_trip_ns(trips, pl));
+		if (micro_fig_wanted(&f[ONE]) || micro_fig_wanted(&f[ONE_CPU])) {
+			ns = submit_result_ns(trips, 0, pl, &cpu);
+			if (micro_fig_wanted(&f[ONE]))
+				micro_fig_add(&f[ONE], ns);
+			if (micro_fig_wanted(&f[ONE_CPU]))
+				micro_fig_add(&f[ONE_CPU], cpu);
+		}
+		if (micro_fig_wanted(&f[SPIN]) || micro_fig_wanted(&f[SPIN_CPU])) {
+			ns = submit_result_ns(trips, 50, pl, &cpu);
+			if (micro_fig_wanted(&f[SPIN]))
+				micro_fig_add(&f[SPIN], ns);
+			if (micro_fig_wanted(&f[SPIN_CPU]))
+				micro_fig_add(&f[SPIN_CPU], cpu);
+		}
+	}
+	for (int c = 0; c < N_CHUNKS; c++) {
+		struct micro_fig *f = &fig[N_PLACES * PER_PLACE + c];
+
+		if (micro_fig_wanted(f))
+			micro_fig_add(f, map_ns_per_task(map_tasks, chunks[c], workers));
+	}
 }
 
 int main(int argc, char **argv)
 {
 	struct micro_args args = micro_parse(argc, argv, "cf_overhead",
 		"cf thread backend: hand-off floor, submit+result, map of 1,000,000 empty tasks");
-	long trips = args.quick ? 2000 : 20000;
+	long trips = args.quick ? 200 : 2000;
+	long map_tasks = args.quick ? 20000 : 1000000;
 	int workers = micro_cores();
-	struct micro_stat floor, one, spin, spin_cpu, one_cpu;
+	struct micro_place places[N_PLACES];
 
-	if (args.quick)
-		map_tasks = 100000;
-	MICRO_MEASURE(&floor, args.rounds, floor_condvar_round_trip_ns(trips));
-	MICRO_MEASURE(&one, args.rounds, submit_result_ns(trips, 0));
-	micro_summarize(&one_cpu, cpu_samples, ncpu_samples);
-	ncpu_samples = 0;
-	MICRO_MEASURE(&spin, args.rounds, submit_result_ns(trips, 50));
-	micro_summarize(&spin_cpu, cpu_samples, ncpu_samples);
-
-	micro_header(&args);
-	micro_row(&args, "floor: mutex+condvar ping-pong round trip", &floor, NULL, 0, NULL);
-	micro_row(&args, "cf submit+result, idle pool", &one, &floor, 1.2,
-		  "target <= 1.2x the floor");
-	micro_row(&args, "cf submit+result, idle pool: CPU time", &one_cpu, &floor, 0, NULL);
-	micro_row(&args, "cf submit+result, idle_spin_us=50", &spin, &floor, 0.2,
-		  "target <= 0.2x the floor");
-	micro_row(&args, "cf submit+result, idle_spin_us=50: CPU time", &spin_cpu, &floor, 0, NULL);
-
-	size_t chunks[] = { 1, 64, 1024 };
-	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
-		struct micro_stat m;
-		char label[96];
-
-		MICRO_MEASURE(&m, args.rounds, map_ns_per_task(chunks[i], workers));
-		snprintf(label, sizeof(label), "cf map, %ld empty tasks, chunksize %zu, %d workers",
-			 map_tasks, chunks[i], workers);
-		micro_row_target(&args, label, &m, 500.0, "target <= 500 ns/task");
-	}
+	micro_places(&places[SAME], &places[CROSS]);
+	init_figures(places, map_tasks, workers);
+	micro_select(&args, fig, N_FIGURES);
+	for (int r = 0; r < args.rounds; r++)
+		round_once(places, trips, map_tasks, workers);
+	micro_emit(&args, "cf_overhead", fig, N_FIGURES);
 	return 0;
 }

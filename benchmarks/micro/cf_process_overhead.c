@@ -1,69 +1,65 @@
 /* What one task costs in the cf process backend, next to the floor of the
- * primitive under it, measured side by side in one run:
+ * primitive under it, measured in the same rounds:
  *
  *   floor: a ping-pong round trip between two processes over a pair of
  *          pipes (one byte there, one byte back);
  *   cf_submit + cf_future_result of an empty task, one at a time, on an
- *          idle one-worker process pool (target: within 1.5x the floor);
- *   cf_map of empty tasks with chunksize 1, 64 and 1024 (target: with
- *          chunksize >= 64, at most 1/20 of the floor per task);
+ *          idle one-worker process pool;
+ *   cf_map of empty tasks with chunksize 1, 64 and 1024, next to the
+ *          floor per task (unpinned);
  *   pool start-up and shutdown with 2 and 8 workers (each running one
  *          task, so that every worker really starts) next to fork+waitpid
- *          of as many children.
+ *          of as many children (unpinned).
+ *
+ * The floor and submit+result are measured with both ends on one CPU and
+ * with the caller (and the pool's manager thread) on one CPU and the
+ * worker process on another (placement.h).  Each round measures every
+ * figure once, in the order of the output; ns per operation.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cf.h"
 #include "stats.h"
 
 #include "cf_measure.h"
 #include "micro_util.h"
+#include "placement.h"
 #include "primitives.h"
 
-static cf_executor *new_pool(int workers)
+enum { SAME, CROSS, N_PLACES };
+enum { FLOOR, ONE, PER_PLACE };
+#define N_CHUNKS 3
+#define N_SIZES 2
+#define MAPS (N_PLACES * PER_PLACE)
+#define LIFECYCLES (MAPS + N_CHUNKS)
+#define N_FIGURES (LIFECYCLES + 2 * N_SIZES)
+
+static const size_t chunks[N_CHUNKS] = { 1, 64, 1024 };
+static const int sizes[N_SIZES] = { 2, 8 };
+static struct micro_fig fig[N_FIGURES];
+
+static double submit_result_ns(long iterations, const struct micro_place *pl)
 {
-	cf_options opts = { .max_workers = workers };
-	cf_executor *ex;
+	cf_options opts = { .max_workers = 1 };
+	cf_executor *ex = micro_pool_new("process", &opts, pl);
 
-	if (cf_executor_new("process", &opts, &ex) != CF_OK)
-		micro_fail("cannot create a process pool");
-	return ex;
-}
-
-static void run_one(cf_executor *ex)
-{
-	cf_future *f;
-
-	if (cf_submit(ex, micro_empty_task, NULL, 0, &f) != CF_OK ||
-	    cf_future_result(f, CF_FOREVER, NULL, NULL) != CF_OK)
-		micro_fail("submit+result failed");
-	cf_future_release(f);
-}
-
-static double submit_result_ns(long iterations)
-{
-	cf_executor *ex = new_pool(1);
-
-	run_one(ex);    /* the worker is started outside the measurement */
 	double start = pl_now();
 	for (long i = 0; i < iterations; i++)
-		run_one(ex);
+		micro_submit_result(ex);
 	double elapsed = pl_now() - start;
-	cf_executor_free(ex);
+	micro_pool_free(ex, pl);
 	return elapsed * 1e9 / iterations;
 }
 
 static double map_ns_per_task(long tasks, size_t chunksize, int workers)
 {
-	cf_executor *ex = new_pool(workers);
-
-	run_one(ex);    /* a worker is up before the clock starts */
+	cf_options opts = { .max_workers = workers };
+	cf_executor *ex = micro_pool_new("process", &opts, NULL);
 	double ns = micro_map_empty_ns(ex, tasks, chunksize);
-	cf_executor_free(ex);
+
+	micro_pool_free(ex, NULL);
 	return ns;
 }
 
@@ -71,12 +67,15 @@ static double map_ns_per_task(long tasks, size_t chunksize, int workers)
 static double pool_lifecycle_ns(int workers)
 {
 	double start = pl_now();
-	cf_executor *ex = new_pool(workers);
+	cf_options opts = { .max_workers = workers };
+	cf_executor *ex;
 	cf_map_iter *it;
-	cf_map_options opts = { .timeout = CF_FOREVER, .max_in_flight = (size_t)workers };
+	cf_map_options mopts = { .timeout = CF_FOREVER, .max_in_flight = (size_t)workers };
 
+	if (cf_executor_new("process", &opts, &ex) != CF_OK)
+		micro_fail("cannot create a process pool");
 	/* Submitting all at once makes the pool start every worker. */
-	if (cf_map(ex, micro_empty_task, NULL, 0, (size_t)workers, &opts, &it) != CF_OK)
+	if (cf_map(ex, micro_empty_task, NULL, 0, (size_t)workers, &mopts, &it) != CF_OK)
 		micro_fail("cf_map failed");
 	while (cf_map_next(it, NULL, NULL) == CF_OK)
 		;
@@ -85,48 +84,95 @@ static double pool_lifecycle_ns(int workers)
 	return (pl_now() - start) * 1e9;
 }
 
+/* Map with chunksize 1 sends a frame per task, so it gets fewer tasks. */
+static long map_tasks(size_t chunksize, bool quick)
+{
+	if (chunksize == 1)
+		return quick ? 500 : 5000;
+	return quick ? 20000 : 1000000;
+}
+
+static void init_figures(const struct micro_place *places, int workers, bool quick)
+{
+	char key[64], label[128];
+
+	for (int p = 0; p < N_PLACES; p++) {
+		struct micro_fig *f = &fig[p * PER_PLACE];
+
+		micro_fig_init(&f[FLOOR], "floor.pipe",
+			       "floor: pipe ping-pong round trip between 2 processes", &places[p]);
+		micro_fig_init(&f[ONE], "cf.process.submit_result",
+			       "cf process submit+result, idle 1-worker pool", &places[p]);
+		f[ONE].ref = &f[FLOOR];
+	}
+	for (int c = 0; c < N_CHUNKS; c++) {
+		long n = map_tasks(chunks[c], quick);
+
+		snprintf(key, sizeof(key), "cf.process.map.chunk%zu", chunks[c]);
+		snprintf(label, sizeof(label), "cf process map, %ld empty tasks, chunksize %zu, %d workers",
+			 n, chunks[c], workers);
+		micro_fig_init(&fig[MAPS + c], key, label, NULL);
+		snprintf(fig[MAPS + c].extra, sizeof(fig[0].extra),
+			 "\"tasks\":%ld,\"workers\":%d,\"chunksize\":%zu", n, workers, chunks[c]);
+	}
+	for (int s = 0; s < N_SIZES; s++) {
+		struct micro_fig *f = &fig[LIFECYCLES + 2 * s];
+
+		snprintf(key, sizeof(key), "floor.fork_wait_children_%d", sizes[s]);
+		snprintf(label, sizeof(label), "fork+waitpid of %d children, one after another",
+			 sizes[s]);
+		micro_fig_init(&f[0], key, label, NULL);
+		snprintf(key, sizeof(key), "cf.process.pool_lifecycle_%d", sizes[s]);
+		snprintf(label, sizeof(label), "process pool of %d: start, 1 task each, shutdown",
+			 sizes[s]);
+		micro_fig_init(&f[1], key, label, NULL);
+		f[1].ref = &f[0];
+	}
+}
+
+static void add_if_wanted(struct micro_fig *f, double (*fn)(long, const struct micro_place *),
+			  long n, const struct micro_place *pl)
+{
+	if (micro_fig_wanted(f))
+		micro_fig_add(f, fn(n, pl));
+}
+
+/* One round: every figure once, in the order of fig[]. */
+static void round_once(const struct micro_place *places, long trips, int workers, bool quick)
+{
+	for (int p = 0; p < N_PLACES; p++) {
+		struct micro_fig *f = &fig[p * PER_PLACE];
+
+		add_if_wanted(&f[FLOOR], floor_pipe_round_trip_ns, trips, &places[p]);
+		add_if_wanted(&f[ONE], submit_result_ns, trips, &places[p]);
+	}
+	for (int c = 0; c < N_CHUNKS; c++)
+		if (micro_fig_wanted(&fig[MAPS + c]))
+			micro_fig_add(&fig[MAPS + c],
+				      map_ns_per_task(map_tasks(chunks[c], quick), chunks[c], workers));
+	for (int s = 0; s < N_SIZES; s++) {
+		struct micro_fig *f = &fig[LIFECYCLES + 2 * s];
+
+		if (micro_fig_wanted(&f[0]))
+			micro_fig_add(&f[0], sizes[s] * floor_fork_wait_ns(sizes[s]));
+		if (micro_fig_wanted(&f[1]))
+			micro_fig_add(&f[1], pool_lifecycle_ns(sizes[s]));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct micro_args args = micro_parse(argc, argv, "cf_process_overhead",
 		"cf process backend: pipe floor, submit+result, map with chunksize, pool start-up");
-	long trips = args.quick ? 500 : 5000;
-	long bulk = args.quick ? 100000 : 1000000;
-	long single = args.quick ? 2000 : 20000;
+	long trips = args.quick ? 200 : 2000;
 	int workers = micro_cores();
-	struct micro_stat floor, one;
-	char label[128];
+	struct micro_place places[N_PLACES];
 
-	MICRO_MEASURE(&floor, args.rounds, floor_pipe_round_trip_ns(trips));
-	MICRO_MEASURE(&one, args.rounds, submit_result_ns(trips));
-	micro_header(&args);
-	micro_row(&args, "floor: pipe ping-pong round trip between 2 processes", &floor,
-		  NULL, 0, NULL);
-	micro_row(&args, "cf process submit+result, idle 1-worker pool", &one, &floor, 1.5,
-		  "target <= 1.5x the floor");
-
-	size_t chunks[] = { 1, 64, 1024 };
-	for (size_t i = 0; i < 3; i++) {
-		struct micro_stat m;
-		long n = chunks[i] == 1 ? single : bulk;
-
-		MICRO_MEASURE(&m, args.rounds, map_ns_per_task(n, chunks[i], workers));
-		snprintf(label, sizeof(label), "cf process map, %ld empty tasks, chunksize %zu", n,
-			 chunks[i]);
-		micro_row(&args, label, &m, &floor, chunks[i] >= 64 ? 0.05 : 0,
-			  "target <= 1/20 of the floor");
-	}
-
-	int sizes[] = { 2, 8 };
-	for (size_t i = 0; i < 2; i++) {
-		struct micro_stat pool, forks;
-
-		MICRO_MEASURE(&forks, args.rounds, sizes[i] * floor_fork_wait_ns(sizes[i]));
-		MICRO_MEASURE(&pool, args.rounds, pool_lifecycle_ns(sizes[i]));
-		snprintf(label, sizeof(label), "fork+waitpid of %d children, one after another", sizes[i]);
-		micro_row(&args, label, &forks, NULL, 0, NULL);
-		snprintf(label, sizeof(label), "process pool of %d: start, 1 task each, shutdown",
-			 sizes[i]);
-		micro_row(&args, label, &pool, &forks, 0, NULL);
-	}
+	micro_places(&places[SAME], &places[CROSS]);
+	init_figures(places, workers, args.quick);
+	micro_select(&args, fig, N_FIGURES);
+	for (int r = 0; r < args.rounds; r++)
+		round_once(places, trips, workers, args.quick);
+	micro_emit(&args, "cf_process_overhead", fig, N_FIGURES);
 	return 0;
 }

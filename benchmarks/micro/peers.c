@@ -1,16 +1,16 @@
 /* Peers: the cf thread backend next to two other ways of handing tasks to
- * a pool in C, all with 2 workers, measured side by side in one run:
+ * a pool in C, all with 2 workers, measured in the same rounds:
  *
  *   cf            our library: cf_submit + cf_future_result, and cf_map
  *   GThreadPool   GLib's pool: g_thread_pool_push, no futures
- *   OpenMP tasks  `#pragma omp task` in a parallel/single region
+ *   OpenMP tasks  `#pragma omp task` in a parallel region
  *
  * Two figures for each:
  *
  *   (a) 1,000,000 empty tasks submitted and collected, ns per task, the
  *       clock running from the first submit to the last result on a pool
- *       whose workers are already started.  What "collected" means
- *       differs, because only cf has futures:
+ *       whose workers are already started (unpinned: both workers busy).
+ *       What "collected" means differs, because only cf has futures:
  *         cf submit   every future submitted, then each one's result
  *                     taken and the future released (Python's
  *                     [f.result() for f in [submit(...) ...]]);
@@ -20,22 +20,25 @@
  *                     GThreadPool task has no result to hand back);
  *         OpenMP      every task created by one thread, then taskwait.
  *   (b) one task at a time on an idle pool: submit, wait for that task,
- *       repeat; ns per round trip.  For OpenMP the thread that spawns the
- *       task waits in taskwait and may run the task itself, while the
- *       other thread waits (spinning first, by libgomp's default policy)
- *       at the end of the single region and may take it: the share the
- *       other thread took is printed.  (A variant that made every task
- *       cross, the spawner polling a flag instead of taskwait, was tried
- *       and dropped: with both threads awake on 2 shared cores it measured
- *       the machine's load, from 1 us to 1 ms.)  The mutex+condvar
- *       ping-pong of lib/primitives is the floor for reference.
+ *       repeat; ns per round trip, with the caller and both workers on
+ *       one CPU (same-core) and with the caller on one and the workers on
+ *       another (cross-core; placement.h).  For OpenMP the thread that
+ *       spawns the task waits in taskwait and may run the task itself,
+ *       while the other thread waits (spinning first, by libgomp's default
+ *       policy) at a barrier and may take it: the share the other thread
+ *       took is printed.  (A variant that made every task cross, the
+ *       spawner polling a flag instead of taskwait, was tried and dropped:
+ *       with both threads awake on 2 shared cores it measured the
+ *       machine's load, from 1 us to 1 ms.)  GLib's and OpenMP's
+ *       latencies are read against cf's; the mutex+condvar floor under
+ *       all three is cf_overhead's (one measurement of it per report).
  *
- * Then the ratios of issue 7's target 1: cf / GThreadPool (<= 1.0) and
- * cf / OpenMP task (<= 5.0).
- *
- * Rounds are interleaved (round 1 of every peer, then round 2, ...) so
- * that a change in the machine's load hits all of them alike.  Every JSON
- * object carries a stable "key" (peer.cf.tasks_1m_submit, ...).
+ * Each round measures every figure once, in the order of the output, so
+ * that a change in the machine's load hits all of them alike and a ratio
+ * can be taken round by round.  Every JSON object carries a stable "key"
+ * (peer.cf.tasks_1m_submit, peer.cf.latency.same_core, ...); --only
+ * measures some of them (benchmarks/python/futures_peer.py takes cf's
+ * figures that way, in its own rounds).
  */
 #define _GNU_SOURCE
 #include <glib.h>
@@ -51,38 +54,25 @@
 
 #include "cf_measure.h"
 #include "micro_util.h"
+#include "placement.h"
 #include "primitives.h"
 
 #define WORKERS 2
 
 /* ---- cf ------------------------------------------------------------------ */
 
-static cf_executor *cf_pool(void)
+static cf_executor *cf_pool(const struct micro_place *pl)
 {
 	cf_options opts = { .max_workers = WORKERS };
-	cf_executor *ex;
-	cf_status st = cf_executor_new("thread", &opts, &ex);
 
-	if (st != CF_OK) {
-		fprintf(stderr, "peers: cannot create a cf pool: %s\n", cf_strerror(st));
-		exit(1);
-	}
-	/* Workers start on demand: two tasks at once start both, so that
+	/* Workers start on demand: micro_pool_new starts both, so that
 	 * thread creation stays out of the clock. */
-	cf_future *f[WORKERS];
-	for (int i = 0; i < WORKERS; i++)
-		if (cf_submit(ex, micro_empty_task, NULL, 0, &f[i]) != CF_OK)
-			micro_fail("cf warm-up submit failed");
-	for (int i = 0; i < WORKERS; i++) {
-		cf_future_result(f[i], CF_FOREVER, NULL, NULL);
-		cf_future_release(f[i]);
-	}
-	return ex;
+	return micro_pool_new("thread", &opts, pl);
 }
 
 static double cf_submit_all_ns(long tasks)
 {
-	cf_executor *ex = cf_pool();
+	cf_executor *ex = cf_pool(NULL);
 	cf_future **fs = malloc((size_t)tasks * sizeof(*fs));
 
 	if (!fs)
@@ -98,33 +88,28 @@ static double cf_submit_all_ns(long tasks)
 	}
 	double elapsed = pl_now() - start;
 	free(fs);
-	cf_executor_free(ex);
+	micro_pool_free(ex, NULL);
 	return elapsed * 1e9 / tasks;
 }
 
 static double cf_map_ns(long tasks)
 {
-	cf_executor *ex = cf_pool();
+	cf_executor *ex = cf_pool(NULL);
 	double ns = micro_map_empty_ns(ex, tasks, 1);
 
-	cf_executor_free(ex);
+	micro_pool_free(ex, NULL);
 	return ns;
 }
 
-static double cf_latency_ns(long trips)
+static double cf_latency_ns(long trips, const struct micro_place *pl)
 {
-	cf_executor *ex = cf_pool();
-	cf_future *f;
+	cf_executor *ex = cf_pool(pl);
 
 	double start = pl_now();
-	for (long i = 0; i < trips; i++) {
-		if (cf_submit(ex, micro_empty_task, NULL, 0, &f) != CF_OK ||
-		    cf_future_result(f, CF_FOREVER, NULL, NULL) != CF_OK)
-			micro_fail("cf submit+result failed");
-		cf_future_release(f);
-	}
+	for (long i = 0; i < trips; i++)
+		micro_submit_result(ex);
 	double elapsed = pl_now() - start;
-	cf_executor_free(ex);
+	micro_pool_free(ex, pl);
 	return elapsed * 1e9 / trips;
 }
 
@@ -172,10 +157,14 @@ static void glib_push(GThreadPool *pool, long i)
 	}
 }
 
-/* An exclusive pool starts its WORKERS threads at once and keeps them,
- * like a started cf pool; the warm-up makes sure both have run. */
-static GThreadPool *glib_pool(struct glib_run *run)
+/* An exclusive pool starts its WORKERS threads at once, in the calling
+ * thread, and keeps them, like a started cf pool; the warm-up makes sure
+ * both have run.  Threads inherit their creator's mask: placed, the pool
+ * is created while the caller sits on pl->there, then the caller moves
+ * to pl->here and the new threads' masks are read back. */
+static GThreadPool *glib_pool(struct glib_run *run, const struct micro_place *pl)
 {
+	struct micro_tasks before, now, fresh;
 	GError *error = NULL;
 	GThreadPool *pool;
 
@@ -183,6 +172,9 @@ static GThreadPool *glib_pool(struct glib_run *run)
 	atomic_init(&run->target, WORKERS);
 	g_mutex_init(&run->lock);
 	g_cond_init(&run->all_done);
+	micro_threads(&before);
+	if (micro_pinned(pl))
+		micro_pin_self(pl->there);
 	pool = g_thread_pool_new(glib_task, run, WORKERS, TRUE, &error);
 	if (!pool) {
 		fprintf(stderr, "peers: g_thread_pool_new: %s\n", error ? error->message : "?");
@@ -191,20 +183,31 @@ static GThreadPool *glib_pool(struct glib_run *run)
 	for (long i = 0; i < WORKERS; i++)
 		glib_push(pool, i);
 	glib_wait(run);
+	if (!micro_pinned(pl))
+		return pool;
+	micro_pin_self(pl->here);
+	micro_threads(&now);
+	micro_tasks_new(&fresh, &before, &now);
+	if (fresh.n != WORKERS)
+		micro_fail("placement: GThreadPool did not start exactly its 2 threads");
+	for (int i = 0; i < fresh.n; i++)
+		micro_expect_task(fresh.id[i], pl->there, "a GThreadPool thread");
 	return pool;
 }
 
-static void glib_pool_free(GThreadPool *pool, struct glib_run *run)
+static void glib_pool_free(GThreadPool *pool, struct glib_run *run, const struct micro_place *pl)
 {
 	g_thread_pool_free(pool, FALSE, TRUE);
 	g_mutex_clear(&run->lock);
 	g_cond_clear(&run->all_done);
+	if (micro_pinned(pl))
+		micro_unpin_self();
 }
 
 static double glib_tasks_ns(long tasks)
 {
 	struct glib_run run;
-	GThreadPool *pool = glib_pool(&run);
+	GThreadPool *pool = glib_pool(&run, NULL);
 
 	double start = pl_now();
 	atomic_store(&run.target, atomic_load(&run.done) + tasks);
@@ -212,14 +215,14 @@ static double glib_tasks_ns(long tasks)
 		glib_push(pool, i);
 	glib_wait(&run);
 	double elapsed = pl_now() - start;
-	glib_pool_free(pool, &run);
+	glib_pool_free(pool, &run, NULL);
 	return elapsed * 1e9 / tasks;
 }
 
-static double glib_latency_ns(long trips)
+static double glib_latency_ns(long trips, const struct micro_place *pl)
 {
 	struct glib_run run;
-	GThreadPool *pool = glib_pool(&run);
+	GThreadPool *pool = glib_pool(&run, pl);
 
 	double start = pl_now();
 	for (long i = 0; i < trips; i++) {
@@ -228,7 +231,7 @@ static double glib_latency_ns(long trips)
 		glib_wait(&run);
 	}
 	double elapsed = pl_now() - start;
-	glib_pool_free(pool, &run);
+	glib_pool_free(pool, &run, pl);
 	return elapsed * 1e9 / trips;
 }
 
@@ -275,153 +278,168 @@ static double omp_tasks_ns(long tasks)
 	return elapsed * 1e9 / tasks;
 }
 
-static atomic_long omp_handed_off;     /* latency tasks run by the other thread */
-
-static double omp_latency_ns(long trips)
+/* One task at a time from thread 0 (the caller, on pl->here) while
+ * thread 1 (on pl->there) waits at the barrier, where it may take the
+ * task; *handed_off counts those it took.  Each thread of the team pins
+ * itself inside the region (libgomp keeps its threads from one region to
+ * the next, created by the first region, unpinned) and unpins itself at
+ * the end. */
+static double omp_latency_ns(long trips, const struct micro_place *pl, long *handed_off)
 {
+	atomic_long others = 0;
 	double elapsed = 0;
 
 	omp_warm();
 #pragma omp parallel num_threads(WORKERS)
-#pragma omp single
 	{
-		int spawner = omp_get_thread_num();
-		double start = pl_now();
-		for (long i = 0; i < trips; i++) {
-#pragma omp task
-			{
-				if (omp_get_thread_num() != spawner)
-					atomic_fetch_add_explicit(&omp_handed_off, 1,
-								  memory_order_relaxed);
-			}
+		int me = omp_get_thread_num();
+
+		if (omp_get_num_threads() != WORKERS)
+			micro_fail("OpenMP gave fewer threads than asked for");
+		if (micro_pinned(pl))
+			micro_pin_self(me == 0 ? pl->here : pl->there);
+#pragma omp barrier
+		if (me == 0) {
+			double start = pl_now();
+			for (long i = 0; i < trips; i++) {
+#pragma omp task shared(others)
+				{
+					if (omp_get_thread_num() != 0)
+						atomic_fetch_add_explicit(&others, 1,
+									  memory_order_relaxed);
+				}
 #pragma omp taskwait
+			}
+			elapsed = pl_now() - start;
 		}
-		elapsed = pl_now() - start;
+#pragma omp barrier
+		if (micro_pinned(pl))
+			micro_unpin_self();
 	}
 	omp_settle();
+	*handed_off += atomic_load(&others);
 	return elapsed * 1e9 / trips;
 }
 
 /* ---- main ---------------------------------------------------------------- */
 
-enum {
-	CF_SUBMIT, CF_MAP, GLIB_TASKS, OMP_TASKS,
-	FLOOR, CF_LAT, GLIB_LAT, OMP_LAT, N_FIGURES
-};
+enum { CF_SUBMIT, CF_MAP, GLIB_TASKS, OMP_TASKS, N_TASKS };
+enum { CF_LAT, GLIB_LAT, OMP_LAT, PER_PLACE };
+enum { SAME, CROSS, N_PLACES };
+#define LATENCY(p, i) (N_TASKS + (p) * PER_PLACE + (i))
+#define N_FIGURES (N_TASKS + N_PLACES * PER_PLACE)
+
+static struct micro_fig fig[N_FIGURES];
+static long omp_handed_off[N_PLACES];   /* latency tasks run by the other thread */
 
 static const struct {
 	const char *key;
 	const char *label;
-	const char *short_label;        /* for "x <short_label>" in ratios */
-} fig[N_FIGURES] = {
-	[CF_SUBMIT] = { "peer.cf.tasks_1m_submit", "tasks: cf submit all, then result+release each",
-			"cf submit" },
-	[CF_MAP] = { "peer.cf.tasks_1m_map", "tasks: cf_map, chunksize 1", "cf map" },
-	[GLIB_TASKS] = { "peer.glib.tasks_1m", "tasks: GThreadPool push all, wait for a count of all",
-			 "GThreadPool" },
-	[OMP_TASKS] = { "peer.omp.tasks_1m", "tasks: OpenMP task each from one thread, then taskwait",
-			"OpenMP task" },
-	[FLOOR] = { "peer.floor.condvar", "latency: floor: mutex+condvar ping-pong round trip",
-		    "condvar floor" },
-	[CF_LAT] = { "peer.cf.latency", "latency: cf submit + result", "cf" },
-	[GLIB_LAT] = { "peer.glib.latency", "latency: GThreadPool push + wait on a condvar",
-		       "GThreadPool" },
-	[OMP_LAT] = { "peer.omp.latency", "latency: OpenMP task + taskwait", "OpenMP task" },
+} tasks_fig[N_TASKS] = {
+	[CF_SUBMIT] = { "peer.cf.tasks_1m_submit", "tasks: cf submit all, then result+release each" },
+	[CF_MAP] = { "peer.cf.tasks_1m_map", "tasks: cf_map, chunksize 1" },
+	[GLIB_TASKS] = { "peer.glib.tasks_1m", "tasks: GThreadPool push all, wait for a count of all" },
+	[OMP_TASKS] = { "peer.omp.tasks_1m", "tasks: OpenMP task each from one thread, then taskwait" },
+}, latency_fig[PER_PLACE] = {
+	[CF_LAT] = { "peer.cf.latency", "latency: cf submit + result" },
+	[GLIB_LAT] = { "peer.glib.latency", "latency: GThreadPool push + wait on a condvar" },
+	[OMP_LAT] = { "peer.omp.latency", "latency: OpenMP task + taskwait" },
 };
 
-/* Issue 7's target 1, for both ways cf collects; the latencies' ratios
- * for reading, without a target (cf_overhead has target 2). */
-static const struct {
-	const char *key;
-	int cf, peer;
-	double target;
-	const char *target_text;
-} ratios[] = {
-	{ "peer.ratio.submit_glib", CF_SUBMIT, GLIB_TASKS, 1.0, "target <= 1.0" },
-	{ "peer.ratio.submit_omp", CF_SUBMIT, OMP_TASKS, 5.0, "target <= 5.0" },
-	{ "peer.ratio.map_glib", CF_MAP, GLIB_TASKS, 1.0, "target <= 1.0" },
-	{ "peer.ratio.map_omp", CF_MAP, OMP_TASKS, 5.0, "target <= 5.0" },
-	{ "peer.ratio.latency_glib", CF_LAT, GLIB_LAT, 0, NULL },
-	{ "peer.ratio.latency_omp", CF_LAT, OMP_LAT, 0, NULL },
-};
-
-/* Round by round, every peer in each round. */
-static void measure(int rounds, long tasks, long trips, struct micro_stat *s)
+static void init_figures(const struct micro_place *places, long tasks, long trips)
 {
-	static double samples[N_FIGURES][MICRO_MAX_ROUNDS];
+	static char heads[N_PLACES + 1][128];
 
-	for (int r = 0; r < rounds; r++) {
-		samples[CF_SUBMIT][r] = cf_submit_all_ns(tasks);
-		samples[CF_MAP][r] = cf_map_ns(tasks);
-		samples[GLIB_TASKS][r] = glib_tasks_ns(tasks);
-		samples[OMP_TASKS][r] = omp_tasks_ns(tasks);
-		samples[FLOOR][r] = floor_condvar_round_trip_ns(trips);
-		samples[CF_LAT][r] = cf_latency_ns(trips);
-		samples[GLIB_LAT][r] = glib_latency_ns(trips);
-		samples[OMP_LAT][r] = omp_latency_ns(trips);
+	snprintf(heads[0], sizeof(heads[0]), "%ld empty tasks submitted and collected, %d workers, "
+		 "ns per task:", tasks, WORKERS);
+	for (int i = 0; i < N_TASKS; i++) {
+		micro_fig_init(&fig[i], tasks_fig[i].key, tasks_fig[i].label, NULL);
+		snprintf(fig[i].extra, sizeof(fig[i].extra), "\"tasks\":%ld,\"workers\":%d", tasks,
+			 WORKERS);
 	}
-	for (int i = 0; i < N_FIGURES; i++)
-		micro_summarize(&s[i], samples[i], rounds);
+	fig[CF_SUBMIT].section = heads[0];
+	for (int p = 0; p < N_PLACES; p++) {
+		snprintf(heads[p + 1], sizeof(heads[p + 1]), "one task at a time on an idle pool, "
+			 "%d workers, %s, ns per round trip:", WORKERS,
+			 micro_where_name(places[p].where));
+		for (int i = 0; i < PER_PLACE; i++) {
+			struct micro_fig *f = &fig[LATENCY(p, i)];
+
+			micro_fig_init(f, latency_fig[i].key, latency_fig[i].label, &places[p]);
+			snprintf(f->extra, sizeof(f->extra), "\"trips\":%ld,\"workers\":%d", trips,
+				 WORKERS);
+			/* The condvar floor under them is cf_overhead's, measured
+			 * in the rounds of the report's overhead group: one
+			 * measurement of it per report.  Here the peers are read
+			 * against cf. */
+			if (i != CF_LAT)
+				f->ref = &fig[LATENCY(p, CF_LAT)];
+		}
+		fig[LATENCY(p, CF_LAT)].section = heads[p + 1];
+	}
 }
 
-/* Figure i, with its ratio to figure ref (or none: ref < 0). */
-static void row(const struct micro_args *args, const struct micro_stat *s, int i, int ref,
-		const char *extra)
+/* One round: every figure once, in the order of fig[]. */
+static void round_once(const struct micro_place *places, long tasks, long trips)
 {
-	struct micro_ref r;
+	double (*const task_fn[N_TASKS])(long) = {
+		[CF_SUBMIT] = cf_submit_all_ns, [CF_MAP] = cf_map_ns,
+		[GLIB_TASKS] = glib_tasks_ns, [OMP_TASKS] = omp_tasks_ns,
+	};
 
-	if (ref >= 0)
-		r = (struct micro_ref){ fig[ref].key, fig[ref].short_label, &s[ref] };
-	micro_row_keyed(args, fig[i].key, fig[i].label, &s[i], ref >= 0 ? &r : NULL, 0, NULL,
-			extra);
+	for (int i = 0; i < N_TASKS; i++)
+		if (micro_fig_wanted(&fig[i]))
+			micro_fig_add(&fig[i], task_fn[i](tasks));
+	for (int p = 0; p < N_PLACES; p++) {
+		const struct micro_place *pl = &places[p];
+		struct micro_fig *f = &fig[LATENCY(p, 0)];
+
+		if (micro_fig_wanted(&f[CF_LAT]))
+			micro_fig_add(&f[CF_LAT], cf_latency_ns(trips, pl));
+		if (micro_fig_wanted(&f[GLIB_LAT]))
+			micro_fig_add(&f[GLIB_LAT], glib_latency_ns(trips, pl));
+		if (micro_fig_wanted(&f[OMP_LAT]))
+			micro_fig_add(&f[OMP_LAT], omp_latency_ns(trips, pl, &omp_handed_off[p]));
+	}
 }
 
-static void print_figures(const struct micro_args *args, const struct micro_stat *s,
-			  long tasks, long trips)
+/* The share of OpenMP's latency tasks that the other thread ran: the
+ * rest ran in the spawner, inside taskwait, with no hand-off at all. */
+static void note_handed_off(long trips)
 {
-	char extra[96];
+	for (int p = 0; p < N_PLACES; p++) {
+		struct micro_fig *f = &fig[LATENCY(p, OMP_LAT)];
+		size_t len = strlen(f->extra);
 
-	if (!args->json)
-		printf(" %ld empty tasks submitted and collected, %d workers, ns per task:\n",
-		       tasks, WORKERS);
-	snprintf(extra, sizeof(extra), "\"tasks\":%ld,\"workers\":%d", tasks, WORKERS);
-	for (int i = CF_SUBMIT; i <= OMP_TASKS; i++)
-		row(args, s, i, -1, extra);
-
-	if (!args->json)
-		printf(" one task at a time on an idle pool, %d workers, ns per round trip:\n",
-		       WORKERS);
-	snprintf(extra, sizeof(extra), "\"trips\":%ld,\"workers\":%d", trips, WORKERS);
-	row(args, s, FLOOR, -1, extra);
-	row(args, s, CF_LAT, FLOOR, extra);
-	row(args, s, GLIB_LAT, FLOOR, extra);
-
-	double share = (double)atomic_load(&omp_handed_off) / ((double)trips * s[OMP_LAT].rounds);
-	snprintf(extra, sizeof(extra), "\"trips\":%ld,\"workers\":%d,\"handed_off_share\":%.3f",
-		 trips, WORKERS, share);
-	row(args, s, OMP_LAT, FLOOR, extra);
-	if (!args->json)
-		printf("    (the other thread ran %.1f %% of these; the spawner ran the rest"
-		       " itself in taskwait)\n", 100 * share);
+		if (f->n > 0)
+			snprintf(f->extra + len, sizeof(f->extra) - len, ",\"handed_off_share\":%.3f",
+				 (double)omp_handed_off[p] / ((double)trips * f->n));
+	}
 }
 
-static void print_ratios(const struct micro_args *args, const struct micro_stat *s)
+/* Text only: cf's per-task figures over the peers', round by round. */
+static void print_ratios(const struct micro_args *args, long trips)
 {
-	if (!args->json)
-		printf(" ratios (cf's figure, then cf / the peer):\n");
-	for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
-		int cf = ratios[i].cf, peer = ratios[i].peer;
-		struct micro_ref r = { fig[peer].key, fig[peer].short_label, &s[peer] };
-		char name[112];
+	static const int cf[] = { CF_SUBMIT, CF_MAP }, peer[] = { GLIB_TASKS, OMP_TASKS };
 
-		if (cf == CF_LAT)
-			snprintf(name, sizeof(name), "ratio: cf latency / %s latency",
-				 fig[peer].short_label);
-		else
-			snprintf(name, sizeof(name), "ratio: %s / %s", fig[cf].short_label,
-				 fig[peer].short_label);
-		micro_row_keyed(args, ratios[i].key, name, &s[cf], &r, ratios[i].target,
-				ratios[i].target_text, NULL);
+	if (args->json)
+		return;
+	printf(" cf per task over the peer's, median of the per-round ratios (below 1: cf is "
+	       "cheaper):\n");
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++) {
+			double r = micro_paired_ratio(&fig[cf[i]], &fig[peer[j]]);
+
+			if (r > 0)
+				printf("  %-46s / %-24s %8.3g\n", fig[cf[i]].key, fig[peer[j]].key, r);
+		}
+	for (int p = 0; p < N_PLACES; p++) {
+		const struct micro_fig *f = &fig[LATENCY(p, OMP_LAT)];
+
+		if (f->n > 0)
+			printf("  %s: the other thread ran %.1f %% of the OpenMP latency tasks\n",
+			       micro_where_name(f->where),
+			       100.0 * omp_handed_off[p] / ((double)trips * f->n));
 	}
 }
 
@@ -431,12 +449,20 @@ int main(int argc, char **argv)
 		"cf next to GLib's GThreadPool and OpenMP tasks, 2 workers each: empty tasks\n"
 		"submitted and collected, and one task's submit-to-completion latency");
 	long tasks = args.quick ? 20000 : 1000000;
-	long trips = args.quick ? 1000 : 20000;
-	struct micro_stat s[N_FIGURES];
+	long trips = args.quick ? 200 : 2000;
+	struct micro_place places[N_PLACES];
 
-	measure(args.rounds, tasks, trips, s);
-	micro_header(&args);
-	print_figures(&args, s, tasks, trips);
-	print_ratios(&args, s);
+	/* A freed pool's threads would wait as "unused" threads for the next
+	 * pool, which would take them with whatever mask they had: each pool
+	 * gets threads of its own instead. */
+	g_thread_pool_set_max_unused_threads(0);
+	micro_places(&places[SAME], &places[CROSS]);
+	init_figures(places, tasks, trips);
+	micro_select(&args, fig, N_FIGURES);
+	for (int r = 0; r < args.rounds; r++)
+		round_once(places, tasks, trips);
+	note_handed_off(trips);
+	micro_emit(&args, "peers", fig, N_FIGURES);
+	print_ratios(&args, trips);
 	return 0;
 }

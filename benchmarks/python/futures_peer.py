@@ -6,11 +6,17 @@ Two parts (python3 standard library only):
 
   1. The empty-task loop: N tasks that do nothing, submitted and collected,
      in ns per task: ThreadPoolExecutor(2) with submit + result() and with
-     map, ProcessPoolExecutor(2) with map at chunksize 1 and 64.
+     map, ProcessPoolExecutor(2) with map at chunksize 1 and 64, and in the
+     same rounds cf's own figures (build/micro/peers --only ...), so that
+     CPython's per-task cost and cf's can be compared round by round.
   2. The tutorial's three examples written in Python as the tutorial writes
      them (sleep tasks, squares, the folder-name lookup), each run as a
-     program next to our C executors program with the same parameters:
-     wall time of the whole program, best of k runs.
+     program next to our C executors program with the same parameters,
+     the two sides in turn: wall time of the whole program, k runs each.
+
+Every figure is unpinned (the scheduler places the threads and processes)
+and, with --json, carries every round's sample ("samples_ns") and the
+"group" of figures measured in the same rounds.
 
   futures_peer.py [--json] [--quick] [--rounds N] [--build DIR]
   futures_peer.py --example sleep|squares|folders [-n N] [-j N] [--scale F]
@@ -46,6 +52,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KEYS = [
     "cpython.thread.tasks_submit", "cpython.thread.tasks_map",
     "cpython.process.tasks_map_chunk1", "cpython.process.tasks_map_chunk64",
+    "peer.cf.tasks_1m_submit", "peer.cf.tasks_1m_map",
     "cpython.example.sleep", "c.example.sleep",
     "cpython.example.squares", "c.example.squares",
     "cpython.example.folders", "c.example.folders",
@@ -339,13 +346,17 @@ class Output:
         self.json = as_json
         self.keys = set()
 
-    def row(self, key, name, samples, **extra):
+    def row(self, key, name, samples, group, **extra):
+        """A figure: every round's sample, in order, and what they give."""
         self.keys.add(key)
         s = summarize(samples)
+        name = f"{name}, unpinned"
         if self.json:
-            record = {"benchmark": BENCHMARK, "key": key, "name": name,
+            record = {"benchmark": BENCHMARK, "key": key, "name": name, "group": group,
+                      "placement": "unpinned", "cpus": "",
                       "median_ns": round(s["median_ns"], 1), "p90_ns": round(s["p90_ns"], 1),
-                      "min_ns": round(s["min_ns"], 1), "rounds": s["rounds"]}
+                      "min_ns": round(s["min_ns"], 1), "rounds": s["rounds"],
+                      "samples_ns": [round(v, 1) for v in samples]}
             record.update(extra)
             print(json.dumps(record, separators=(",", ":")), flush=True)
         elif "wall_s_best" in extra:
@@ -360,16 +371,17 @@ class Output:
                              f"{extra.get('c_spin_us_measured', '?')} us")
             if "requests_per_run" in extra:
                 notes.append(f"{extra['requests_per_run']} requests, {extra['failed']} failed")
-            print(f"  {name:<58} {s['min_ns'] / 1e9:9.3f} s  ({', '.join(notes)})", flush=True)
+            print(f"  {name:<68} {s['min_ns'] / 1e9:9.3f} s  ({', '.join(notes)})", flush=True)
         else:
-            print(f"  {name:<58} {s['median_ns']:10.1f} {s['p90_ns']:10.1f}", flush=True)
+            print(f"  {name:<68} {s['median_ns']:10.1f} {s['p90_ns']:10.1f}", flush=True)
 
-    def skipped(self, key, name, why):
+    def skipped(self, key, name, why, group=BENCHMARK):
         self.keys.add(key)
         print(f"{PROG}: {name}: skipped: {why}", file=sys.stderr)
         if self.json:
-            print(json.dumps({"benchmark": BENCHMARK, "key": key, "name": name,
-                              "skipped": why}, separators=(",", ":")), flush=True)
+            print(json.dumps({"benchmark": BENCHMARK, "key": key, "name": name, "group": group,
+                              "placement": "unpinned", "cpus": "", "skipped": why},
+                             separators=(",", ":")), flush=True)
 
     def text(self, line):
         if not self.json:
@@ -402,21 +414,6 @@ def inner_wall(stdout):
             except ValueError:
                 return None
     return None
-
-
-def best_of(k, argv, env, timeout, ok_status):
-    """k runs: their walls, the inner walls, the last run's stdout."""
-    walls, inner, last = [], [], None
-    for _ in range(k):
-        wall, last = timed_run(argv, env, timeout)
-        if last.returncode not in ok_status:
-            tail = (last.stderr.strip().splitlines() or ["no message"])[-1]
-            raise RuntimeError(f"{os.path.basename(argv[0])} exited {last.returncode}: {tail}")
-        walls.append(wall)
-        w = inner_wall(last.stdout)
-        if w is not None:
-            inner.append(w)
-    return walls, inner, last.stdout
 
 
 def make_ids(n, seed=7):
@@ -484,38 +481,65 @@ def python_startup(env, k):
 
 def compare(out, name, params, py_args, c_args, env, k, timeout, extra, py_extra,
             server=None):
-    """Runs one example on both sides and writes their two records.
+    """Runs one example on both sides, k times each, the two sides in turn
+    (Python, C, Python, C, ...: run i of each side next to the other's in
+    time), and writes their two records, group futures_peer.example.NAME.
     params: the options both share, for the label; *_args: each side's
     whole command line after the program."""
+    group = f"{BENCHMARK}.example.{name}"
     sides = [("cpython", "Python",
               [sys.executable, os.path.abspath(__file__), "--example", name] + py_args,
               ["python3", "benchmarks/python/futures_peer.py", "--example", name] + py_args),
              ("c", f"C executors/{name}", c_args, [os.path.relpath(c_args[0], ROOT)] + c_args[1:])]
+    # folders exits 1 when some folders failed, as some ids do on purpose.
+    ok_status = (0, 1) if name == "folders" else (0,)
+    runs = []
     for side, who, argv, shown in sides:
         key = f"{side}.example.{name}"
         if side == "c" and not os.access(argv[0], os.X_OK):
-            out.skipped(key, f"example {name}: C", f"{argv[0]} is not built (make)")
+            out.skipped(key, f"example {name}: C", f"{argv[0]} is not built (make)", group)
             continue
-        fields = dict(extra, **(py_extra if side == "cpython" else {}))
-        try:
-            if server:
-                server.stats(reset=True)
-            # folders exits 1 when some folders failed, as some ids do on purpose.
-            walls, inner, stdout = best_of(k, argv, env, timeout,
-                                           (0, 1) if name == "folders" else (0,))
-            if server:
-                fields["requests_per_run"] = server.stats()["requests_total"] // k
-                fields["failed"] = summary_field(stdout, "failed")
-        except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as e:
-            out.skipped(key, f"example {name}: {who}", str(e))
+        runs.append({"side": side, "who": who, "argv": argv, "shown": shown, "key": key,
+                     "walls": [], "inner": [], "requests": 0, "stdout": "", "error": None})
+    for _ in range(k):
+        for r in runs:
+            if r["error"]:
+                continue
+            try:
+                if server:
+                    server.stats(reset=True)
+                wall, done = timed_run(r["argv"], env, timeout)
+                if done.returncode not in ok_status:
+                    tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                    raise RuntimeError(f"{os.path.basename(r['argv'][0])} exited "
+                                       f"{done.returncode}: {tail}")
+                if server:
+                    r["requests"] += server.stats()["requests_total"]
+            except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as e:
+                r["error"] = str(e)
+                continue
+            r["walls"].append(wall)
+            r["stdout"] = done.stdout
+            w = inner_wall(done.stdout)
+            if w is not None:
+                r["inner"].append(w)
+    for r in runs:
+        if r["error"]:
+            out.skipped(r["key"], f"example {name}: {r['who']}", r["error"], group)
             continue
-        if inner:
-            fields["inner_wall_s_best"] = round(min(inner), 4)
+        fields = dict(extra, **(py_extra if r["side"] == "cpython" else {}))
+        if server:
+            fields["requests_per_run"] = r["requests"] // k
+            fields["failed"] = summary_field(r["stdout"], "failed")
+        if r["inner"]:
+            fields["inner_wall_s_best"] = round(min(r["inner"]), 4)
+        shown = r["shown"]
         if server:  # the server's port and the ids file change every run
             shown = [{server.url: "URL"}.get(w, w) for w in shown]
             shown = ["IDS" if w.startswith(tempfile.gettempdir()) else w for w in shown]
-        out.row(key, f"{name}: {who} {' '.join(params)}", [w * 1e9 for w in walls],
-                wall_s_best=round(min(walls), 4), command=" ".join(shown), **fields)
+        out.row(r["key"], f"{name}: {r['who']} {' '.join(params)}",
+                [w * 1e9 for w in r["walls"]], group, wall_s_best=round(min(r["walls"]), 4),
+                command=" ".join(shown), **fields)
 
 
 def run_examples(out, args, env, k, timeout):
@@ -543,7 +567,8 @@ def run_examples(out, args, env, k, timeout):
         server = FolderServer(build, latency_ms=100 * scale)
     except (OSError, RuntimeError) as e:
         for side in ("cpython", "c"):
-            out.skipped(f"{side}.example.folders", "example folders", str(e))
+            out.skipped(f"{side}.example.folders", "example folders", str(e),
+                        f"{BENCHMARK}.example.folders")
         return
     ids_file = None
     try:
@@ -561,6 +586,70 @@ def run_examples(out, args, env, k, timeout):
 
 
 # ---- the driver -------------------------------------------------------------
+
+CF_KEYS = ("peer.cf.tasks_1m_submit", "peer.cf.tasks_1m_map")
+
+
+class CfPeer:
+    """cf's per-task figures, one round per call of build/micro/peers
+    --only ... --rounds 1, so that they fall in this program's rounds next
+    to CPython's.  After a failure it measures nothing more, and its
+    figures are written as skipped: a figure with fewer samples than its
+    group's rounds could not be paired."""
+
+    def __init__(self, build, quick):
+        self.binary = os.path.join(build, "micro", "peers")
+        self.argv = [self.binary, "--only", ",".join(CF_KEYS), "--rounds", "1", "--json"]
+        if quick:
+            self.argv.append("--quick")
+        self.samples = {key: [] for key in CF_KEYS}
+        self.records = {}
+        self.error = None if os.access(self.binary, os.X_OK) else \
+            f"{self.binary} is not built (make; it needs GLib)"
+
+    def command(self):
+        return " ".join([os.path.relpath(self.binary, ROOT)] + self.argv[1:])
+
+    def measure(self):
+        if self.error:
+            return
+        try:
+            done = subprocess.run(self.argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=300, check=False)
+        except (subprocess.TimeoutExpired, OSError) as e:
+            self.error = f"{os.path.basename(self.binary)}: {e}"
+            return
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            self.error = f"{os.path.basename(self.binary)} exited {done.returncode}: {tail}"
+            return
+        got = {}
+        for line in done.stdout.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("key") in CF_KEYS and record.get("samples_ns"):
+                got[record["key"]] = record
+        if set(got) != set(CF_KEYS):
+            self.error = f"{os.path.basename(self.binary)} gave no figure for " + \
+                ", ".join(sorted(set(CF_KEYS) - set(got)))
+            return
+        for key, record in got.items():
+            self.samples[key].append(record["samples_ns"][0])
+            self.records[key] = record
+
+    def write(self, out):
+        for key in CF_KEYS:
+            if self.error:
+                out.skipped(key, f"cf: {key}", self.error)
+                continue
+            record = self.records[key]
+            name = record.get("name", key).removesuffix(", unpinned")
+            out.row(key, f"cf (build/micro/peers): {name}", self.samples[key], BENCHMARK,
+                    tasks=record.get("tasks"), workers=record.get("workers"),
+                    command=self.command())
+
 
 def benchmark(args):
     out = Output(args.json)
@@ -592,18 +681,23 @@ def benchmark(args):
          f"ProcessPoolExecutor map chunksize 64, {n_chunk64} tasks",
          lambda: map_ns(ProcessPoolExecutor, n_chunk64, 64), n_chunk64, method),
     ]
-    # Rounds interleaved, so that the machine's load hits every series alike.
+    cf = CfPeer(build_dir(args.build), args.quick)
+    # Every series once per round, then cf's figures: sample i of each
+    # comes from round i, measured next to the others under the same load.
     samples = {key: [] for key, *_ in series}
     for _ in range(rounds):
         for key, _name, fn, _n, _m in series:
             samples[key].append(fn())
+        cf.measure()
     for key, name, _fn, n, m in series:
         extra = {"tasks": n, "workers": WORKERS, "python": version}
         if m:
             extra["start_method"] = m
-        out.row(key, name, samples[key], **extra)
+        out.row(key, name, samples[key], BENCHMARK, **extra)
+    cf.write(out)
 
-    out.text(f" the tutorial's examples, Python next to C, wall time of the program, best of {k}:")
+    out.text(f" the tutorial's examples, Python next to C in turn, wall time of the program, "
+             f"best of {k}:")
     run_examples(out, args, dict(os.environ), k, timeout)
     for key in KEYS:  # every key gets a record, if only to say why not
         if key not in out.keys:

@@ -11,6 +11,7 @@
 floors_cells() {
 	local m
 	case " $SEL_WORKLOADS " in *" squares "*) ;; *) return 0 ;; esac
+	group floors
 	for m in $SEL_MODELS; do
 		[ "$m" = serial ] && continue
 		cell floors squares "$m" 1 "$FLOOR_WORKERS" 0 1

@@ -41,6 +41,7 @@ folders_cells() {
 	# every program exit 1, which run-cells counts as a failed cell: the
 	# timed cells use good ids only (30 % repeats, the default); the
 	# errors go to the accounting run.
+	group folders
 	for m in $SEL_MODELS; do
 		[ "${built[$m/folders]:-}" = yes ] || continue
 		if [ "$m" = serial ]; then

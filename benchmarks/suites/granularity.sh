@@ -14,6 +14,7 @@ granularity_cells() {
 	for u in $GRAIN_WORK_US; do
 		n=$(awk -v t="$GRAIN_TOTAL_US" -v u="$u" -v max="$GRAIN_MAX_TASKS" \
 			'BEGIN { n = int(t / u); if (n > max) n = max; if (n < 1) n = 1; print n }')
+		group "granularity-w$u"
 		for m in $SEL_MODELS; do
 			j=$CORE_JOBS
 			[ "$m" = serial ] && j=1

@@ -10,6 +10,7 @@ scaling_cells() {
 		sleep)   n=$SLEEP_TASKS u=0 s=$SLEEP_SCALE ;;
 		*) continue ;;          # folders: see folders.sh
 		esac
+		group "scaling-$w"
 		for m in $SEL_MODELS; do
 			if [ "$m" = serial ]; then
 				cell scaling "$w" serial 1 "$n" "$u" "$s"

@@ -13,6 +13,7 @@
 sleepeff_cells() {
 	local m j
 	case " $SEL_WORKLOADS " in *" sleep "*) ;; *) return 0 ;; esac
+	group sleepeff
 	for m in ${SLEEPEFF_MODELS:-serial thread-pool}; do
 		case " $SEL_MODELS " in *" $m "*) ;; *) continue ;; esac
 		if [ "$m" = serial ]; then

@@ -2,7 +2,7 @@
 #include "micro_util.h"
 
 #include <errno.h>
-#include <sched.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +12,18 @@ static const char *program_name = "micro";
 
 static void usage(const char *name, const char *summary)
 {
-	printf("usage: %s [--rounds N] [--quick] [--json]\n%s\n\n"
-	       "  --rounds N  repetitions of each measurement, 1..%d (default 7);\n"
-	       "              the median and the 90th percentile are printed\n"
-	       "  --quick     fewer iterations per repetition (a smoke run)\n"
+	printf("usage: %s [--rounds N] [--quick] [--json] [--only KEYS]\n%s\n\n"
+	       "  --rounds N  rounds, 1..%d (default 7): each round measures every figure\n"
+	       "              once, in the same order; the median and the 90th percentile\n"
+	       "              are printed, and with --json every round's sample\n"
+	       "  --quick     fewer iterations per round (a smoke run)\n"
 	       "  --json      one JSON object per figure on stdout\n"
-	       "  -h, --help  this text\n", name, summary, MICRO_MAX_ROUNDS);
+	       "  --only KEYS only the figures with these keys (as --json prints them),\n"
+	       "              separated by commas\n"
+	       "  -h, --help  this text\n\n"
+	       "Latency figures are measured with both ends on one CPU (same-core) and\n"
+	       "on two (cross-core): the first two CPUs this process may use.\n",
+	       name, summary, MICRO_MAX_ROUNDS);
 }
 
 static void bad(const char *fmt, const char *arg)
@@ -47,9 +53,17 @@ static int parse_rounds(const char *s)
 	return (int)v;
 }
 
+static const char *parse_only(const char *s)
+{
+	if (!*s)
+		bad("--only wants figure keys separated by commas, not '%s'", s);
+	return s;
+}
+
 struct micro_args micro_parse(int argc, char **argv, const char *name, const char *summary)
 {
 	struct micro_args a = { .name = name, .rounds = 7 };
+	struct micro_place same, cross;
 
 	program_name = name;
 	for (int i = 1; i < argc; i++) {
@@ -63,14 +77,21 @@ struct micro_args micro_parse(int argc, char **argv, const char *name, const cha
 			a.json = true;
 		} else if (!strncmp(arg, "--rounds=", 9)) {
 			a.rounds = parse_rounds(arg + 9);
-		} else if (!strcmp(arg, "--rounds")) {
+		} else if (!strncmp(arg, "--only=", 7)) {
+			a.only = parse_only(arg + 7);
+		} else if (!strcmp(arg, "--rounds") || !strcmp(arg, "--only")) {
 			if (i + 1 >= argc)
 				bad("%s needs a value", arg);
-			a.rounds = parse_rounds(argv[++i]);
+			if (arg[2] == 'r')
+				a.rounds = parse_rounds(argv[++i]);
+			else
+				a.only = parse_only(argv[++i]);
 		} else {
 			bad("unknown option '%s'", arg);
 		}
 	}
+	/* The mask to go back to, saved before any figure pins a thread. */
+	micro_places(&same, &cross);
 	return a;
 }
 
@@ -92,82 +113,190 @@ void micro_summarize(struct micro_stat *stat, const double *samples, int n)
 	stat->p90 = sorted[(int)(0.9 * (n - 1) + 0.5)];
 }
 
-void micro_header(const struct micro_args *args)
+/* ---- figures ------------------------------------------------------------- */
+
+void micro_fig_init(struct micro_fig *f, const char *key, const char *label,
+		    const struct micro_place *pl)
 {
-	if (args->json)
+	memset(f, 0, sizeof(*f));
+	f->where = pl ? pl->where : MICRO_UNPINNED;
+	micro_place_cpus(pl, f->cpus, sizeof(f->cpus));
+	if (!pl) {
+		snprintf(f->key, sizeof(f->key), "%s", key);
+		snprintf(f->name, sizeof(f->name), "%s, unpinned", label);
 		return;
-	printf("%s: %d rounds each, ns per operation (median, p90)%s\n", args->name,
-	       args->rounds, args->quick ? ", quick run" : "");
+	}
+	snprintf(f->key, sizeof(f->key), "%s.%s", key,
+		 pl->where == MICRO_SAME_CORE ? "same_core" : "cross_core");
+	f->skipped = pl->skipped;
+	if (pl->skipped)
+		snprintf(f->name, sizeof(f->name), "%s, %s", label, micro_where_name(pl->where));
+	else if (pl->where == MICRO_SAME_CORE)
+		snprintf(f->name, sizeof(f->name), "%s, same core (CPU %d)", label, pl->here);
+	else
+		snprintf(f->name, sizeof(f->name), "%s, cross-core (CPUs %d,%d)", label, pl->here,
+			 pl->there);
 }
 
-static void print_row(const struct micro_args *args, const char *label, const struct micro_stat *s,
-		      double ratio, double target, bool is_ratio, const char *target_text)
+bool micro_fig_wanted(const struct micro_fig *f)
 {
-	bool has_target = target > 0;
-	bool met = has_target && (is_ratio ? ratio : s->median) <= target;
+	return !f->skipped && !f->off;
+}
 
-	if (args->json) {
-		printf("{\"benchmark\":\"%s\",\"name\":\"%s\",\"median_ns\":%.1f,\"p90_ns\":%.1f,"
-		       "\"min_ns\":%.1f,\"rounds\":%d", args->name, label, s->median, s->p90,
-		       s->min, s->rounds);
-		if (ratio > 0)
-			printf(",\"ratio_to_floor\":%.3f", ratio);
-		if (has_target)
-			printf(",\"target\":%g,\"target_is_ratio\":%s,\"met\":%s", target,
-			       is_ratio ? "true" : "false", met ? "true" : "false");
+void micro_fig_add(struct micro_fig *f, double ns)
+{
+	char msg[320];
+
+	if (f->n == MICRO_MAX_ROUNDS)
+		micro_fail("more samples than rounds");
+	if (!(ns > 0) || !isfinite(ns)) {
+		snprintf(msg, sizeof(msg), "%s: a sample of %g ns", f->key, ns);
+		micro_fail(msg);
+	}
+	f->samples[f->n++] = ns;
+}
+
+/* Turns on the figure with key k; false if no figure has it. */
+static bool select_key(struct micro_fig *figs, int n, const char *k)
+{
+	bool found = false;
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(figs[i].key, k)) {
+			figs[i].off = false;
+			found = true;
+		}
+	return found;
+}
+
+void micro_select(const struct micro_args *args, struct micro_fig *figs, int n)
+{
+	char msg[160], *keys, *rest, *k;
+
+	if (!args->only)
+		return;
+	keys = rest = strdup(args->only);
+	if (!keys)
+		micro_fail("out of memory");
+	for (int i = 0; i < n; i++)
+		figs[i].off = true;
+	/* strsep, not strtok: "a,,b" and a trailing comma are errors. */
+	while ((k = strsep(&rest, ",")) != NULL) {
+		if (select_key(figs, n, k))
+			continue;
+		snprintf(msg, sizeof(msg), "--only: no figure has the key '%.100s'", k);
+		free(keys);
+		bad("%s", msg);
+	}
+	free(keys);
+}
+
+/* s as a JSON string. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void json_member(const char *name, const char *value)
+{
+	printf(",\"%s\":", name);
+	json_string(value);
+}
+
+static void emit_json(const struct micro_args *args, const char *group, const struct micro_fig *f)
+{
+	struct micro_stat s;
+
+	printf("{\"benchmark\":");
+	json_string(args->name);
+	json_member("key", f->key);
+	json_member("name", f->name);
+	json_member("group", group);
+	json_member("placement", micro_where_name(f->where));
+	json_member("cpus", f->cpus);
+	if (f->skipped) {
+		json_member("skipped", f->skipped);
 		printf("}\n");
 		return;
 	}
-	printf("  %-58s %10.1f %10.1f", label, s->median, s->p90);
-	if (ratio > 0)
-		printf("  %6.2fx floor", ratio);
-	if (has_target)
-		printf("  [%s: %s]", target_text, met ? "met" : "MISSED");
-	printf("\n");
+	micro_summarize(&s, f->samples, f->n);
+	printf(",\"median_ns\":%.1f,\"p90_ns\":%.1f,\"min_ns\":%.1f,\"rounds\":%d,\"samples_ns\":[",
+	       s.median, s.p90, s.min, s.rounds);
+	for (int i = 0; i < f->n; i++)
+		printf("%s%.1f", i ? "," : "", f->samples[i]);
+	printf("]");
+	if (f->extra[0])
+		printf(",%s", f->extra);
+	printf("}\n");
 }
 
-void micro_row(const struct micro_args *args, const char *label, const struct micro_stat *stat,
-	       const struct micro_stat *floor, double target_ratio, const char *target_text)
+double micro_paired_ratio(const struct micro_fig *f, const struct micro_fig *ref)
 {
-	double ratio = floor && floor->median > 0 ? stat->median / floor->median : 0;
+	double r[MICRO_MAX_ROUNDS];
+	struct micro_stat s;
 
-	print_row(args, label, stat, ratio, floor ? target_ratio : 0, true, target_text);
+	if (!ref || ref->skipped || ref->off || ref->n != f->n || f->n == 0)
+		return 0;
+	for (int i = 0; i < f->n; i++)
+		r[i] = f->samples[i] / ref->samples[i];
+	micro_summarize(&s, r, f->n);
+	return s.median;
 }
 
-void micro_row_target(const struct micro_args *args, const char *label,
-		      const struct micro_stat *stat, double target_ns, const char *target_text)
+static void emit_text(const struct micro_fig *f, int width)
 {
-	print_row(args, label, stat, 0, target_ns, false, target_text);
-}
+	struct micro_stat s;
+	char where[32];
 
-void micro_row_keyed(const struct micro_args *args, const char *key, const char *label,
-		     const struct micro_stat *stat, const struct micro_ref *ref,
-		     double target_ratio, const char *target_text, const char *extra_json)
-{
-	double ratio = ref && ref->stat->median > 0 ? stat->median / ref->stat->median : 0;
-	bool has_target = ratio > 0 && target_ratio > 0;
-	bool met = has_target && ratio <= target_ratio;
-
-	if (!args->json) {
-		printf("  %-58s %10.1f %10.1f", label, stat->median, stat->p90);
-		if (ratio > 0)
-			printf("  %6.2fx %s", ratio, ref->label);
-		if (has_target)
-			printf("  [%s: %s]", target_text, met ? "met" : "MISSED");
-		printf("\n");
+	if (f->section)
+		printf(" %s\n", f->section);
+	if (f->skipped) {
+		printf("  %-*s %23s  %s\n", width, f->name, "skipped", f->skipped);
 		return;
 	}
-	printf("{\"benchmark\":\"%s\",\"key\":\"%s\",\"name\":\"%s\",\"median_ns\":%.1f,"
-	       "\"p90_ns\":%.1f,\"min_ns\":%.1f,\"rounds\":%d", args->name, key, label,
-	       stat->median, stat->p90, stat->min, stat->rounds);
+	micro_summarize(&s, f->samples, f->n);
+	snprintf(where, sizeof(where), "%s%s%s", micro_where_name(f->where), f->cpus[0] ? " " : "",
+		 f->cpus);
+	printf("  %-*s %11.1f %11.1f  ", width, f->name, s.median, s.p90);
+	double ratio = micro_paired_ratio(f, f->ref);
 	if (ratio > 0)
-		printf(",\"ratio_to_floor\":%.3f,\"ratio_to\":\"%s\"", ratio, ref->key);
-	if (has_target)
-		printf(",\"target\":%g,\"target_is_ratio\":true,\"met\":%s", target_ratio,
-		       met ? "true" : "false");
-	if (extra_json && *extra_json)
-		printf(",%s", extra_json);
-	printf("}\n");
+		printf("%-14s %.3gx %s\n", where, ratio, f->ref->key);
+	else
+		printf("%s\n", where);
+}
+
+void micro_emit(const struct micro_args *args, const char *group, const struct micro_fig *figs,
+		int n)
+{
+	int width = 6;
+
+	for (int i = 0; i < n; i++)
+		if (!figs[i].off && (int)strlen(figs[i].name) > width)
+			width = (int)strlen(figs[i].name);
+	if (!args->json)
+		printf("%s: %d round%s, each figure once per round in turn, ns per operation%s\n"
+		       "  %-*s %11s %11s  %s\n", args->name, args->rounds,
+		       args->rounds == 1 ? "" : "s", args->quick ? ", quick run" : "", width,
+		       "figure", "median", "p90", "placement      ratio (median of the rounds')");
+	for (int i = 0; i < n; i++) {
+		if (figs[i].off)
+			continue;
+		if (args->json)
+			emit_json(args, group, &figs[i]);
+		else
+			emit_text(&figs[i], width);
+	}
+	fflush(stdout);
 }
 
 void micro_fail(const char *what)
@@ -178,10 +307,11 @@ void micro_fail(const char *what)
 
 int micro_cores(void)
 {
-	cpu_set_t set;
+	/* The start mask, not the caller's: the caller may be pinned. */
+	int n = micro_start_cpus();
 
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return CPU_COUNT(&set);
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)n : 1;
+	if (n > 0)
+		return n;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	return online > 0 ? (int)online : 1;
 }

@@ -1,18 +1,28 @@
 /* What every micro-benchmark shares: its command line (--rounds, --quick,
- * --json), the median and p90 of repeated measurements, and one printed
- * row per figure with its ratio to a floor and whether a target is met. */
+ * --json, --only), its figures, and their output.
+ *
+ * A program measures in rounds: each round measures every figure once,
+ * always in the same order, so sample i of one figure and sample i of
+ * another were taken next to each other in time, under the same load.
+ * Every round's sample is printed (JSON "samples_ns"), so that a ratio of
+ * two figures can be taken round by round, with an interval; the median,
+ * p90 and min are printed for reading.  No program judges a figure against
+ * a target: the analysis does, from the samples. */
 #ifndef PARLAB_MICRO_UTIL_H
 #define PARLAB_MICRO_UTIL_H
 
 #include <stdbool.h>
 
+#include "placement.h"
+
 #define MICRO_MAX_ROUNDS 64
 
 struct micro_args {
 	const char *name;
-	int rounds;             /* repetitions of each measurement */
+	int rounds;             /* rounds, each figure once in each */
 	bool quick;             /* fewer iterations: a smoke run */
-	bool json;              /* one JSON object per row instead of text */
+	bool json;              /* one JSON object per figure instead of text */
+	const char *only;       /* --only: comma-separated keys, or NULL */
 };
 
 struct micro_stat {
@@ -20,48 +30,54 @@ struct micro_stat {
 	int rounds;
 };
 
-/* Parses --rounds N (1..64, default 7), --quick, --json, --help; exits 2
- * with one line on bad input. */
+/* One figure: its stable key (with ".same_core" or ".cross_core" when it
+ * is pinned), its label (which says the placement), where it ran, and one
+ * sample per round in ns per operation. */
+struct micro_fig {
+	char key[96];
+	char name[224];
+	enum micro_where where;
+	char cpus[16];
+	const char *skipped;            /* why it is not measured, or NULL */
+	bool off;                       /* left out by --only */
+	char extra[160];                /* more JSON members ("\"tasks\":1000"), or "" */
+	const char *section;            /* text: a heading printed before it, or NULL */
+	const struct micro_fig *ref;    /* text: its ratio to this figure is shown */
+	double samples[MICRO_MAX_ROUNDS];
+	int n;
+};
+
+/* Parses --rounds N (1..64, default 7), --quick, --json, --only KEYS,
+ * --help; exits 2 with one line on bad input.  Also saves the process's
+ * CPU mask, before anything is pinned (placement.h). */
 struct micro_args micro_parse(int argc, char **argv, const char *name, const char *summary);
 
 void micro_summarize(struct micro_stat *stat, const double *samples, int n);
 
-/* Runs `expr` (a double, ns per operation) `rounds` times. */
-#define MICRO_MEASURE(stat, rounds, expr) do {                          \
-		double samples_[MICRO_MAX_ROUNDS];                      \
-		for (int r_ = 0; r_ < (rounds); r_++)                   \
-			samples_[r_] = (expr);                          \
-		micro_summarize((stat), samples_, (rounds));            \
-	} while (0)
+/* A figure at placement pl (NULL: unpinned): key and label get the
+ * placement added; a placement that cannot be had makes it skipped. */
+void micro_fig_init(struct micro_fig *f, const char *key, const char *label,
+		    const struct micro_place *pl);
 
-void micro_header(const struct micro_args *args);
+/* Whether f is measured this run (not skipped, not left out by --only). */
+bool micro_fig_wanted(const struct micro_fig *f);
 
-/* One figure; with a floor, its ratio to the floor's median, and with a
- * target_ratio > 0 whether ratio <= target_ratio. */
-void micro_row(const struct micro_args *args, const char *label, const struct micro_stat *stat,
-	       const struct micro_stat *floor, double target_ratio, const char *target_text);
+/* This round's sample of f; exits 1 on one that is not a positive number. */
+void micro_fig_add(struct micro_fig *f, double ns);
 
-/* One figure against an absolute target in ns per operation. */
-void micro_row_target(const struct micro_args *args, const char *label,
-		      const struct micro_stat *stat, double target_ns, const char *target_text);
+/* Applies --only to the n figures; exits 2 on a key none of them has.
+ * Call once every figure has its key, before measuring. */
+void micro_select(const struct micro_args *args, struct micro_fig *figs, int n);
 
-/* A figure compared with another figure of the same run (a peer or a
- * floor): its stable key, a short name for the text output, its figures. */
-struct micro_ref {
-	const char *key;
-	const char *label;
-	const struct micro_stat *stat;
-};
+/* Prints the figures that were asked for: JSON lines with the group name
+ * shared by all figures measured in the same rounds, or a table. */
+void micro_emit(const struct micro_args *args, const char *group, const struct micro_fig *figs,
+		int n);
 
-/* micro_row with a stable "key" in the JSON object, so that other tools
- * (scripts/targets) find a figure by key rather than by its label.  With
- * ref, the ratio of the medians goes into "ratio_to_floor" and the
- * reference's key into "ratio_to"; with target_ratio > 0, whether the
- * ratio is at most target_ratio.  extra_json, when not NULL, is appended
- * inside the object as it is ("\"tasks\":1000000"). */
-void micro_row_keyed(const struct micro_args *args, const char *key, const char *label,
-		     const struct micro_stat *stat, const struct micro_ref *ref,
-		     double target_ratio, const char *target_text, const char *extra_json);
+/* The median of the per-round ratios f / ref (0 when either was not
+ * measured): how the analysis pairs two figures, without its interval.
+ * For reading only; it judges nothing. */
+double micro_paired_ratio(const struct micro_fig *f, const struct micro_fig *ref);
 
 void micro_fail(const char *what) __attribute__((noreturn));
 
