@@ -15,7 +15,7 @@ import re
 import sys
 
 from .files import read_text
-from . import cli, headline, micro, targets, verdicts
+from . import cli, contention, headline, micro, targets, verdicts
 from .micro import FLOOR_OF
 from .derive import read_cells, read_env
 from .fmt import est, sig
@@ -107,13 +107,15 @@ def intro(run, out):
           f"{ncells} benchmark cells, {failed} failed{rtext}; the run took {run.env.get('DURATION', '?')}. "
           f"Machine: {machine_field(run.machine, 'cpu')}, {run.cores} cores, load {load} at the start "
           f"(see [Machine](#machine)). How to read every figure: `docs/report.md`.")
-    out.p("Every figure is the median of its rounds with a 95 % confidence interval in brackets, "
-          "*1.91 [1.85, 1.97]*. The models compared in a group ran in alternation, round by round, "
+    out.p("Every figure is the median of its rounds with a 95 % confidence interval in brackets: "
+          "median [low, high]. The models compared in a group ran in alternation, round by round, "
           "serial among them, and every ratio (speedup, efficiency, CPU ratio, overhead) is taken "
           "round by round from runs next to each other in time. A figure marked **n.d.** (not "
-          f"determined) had an interval wider than ±{float(run.env.get('BOUND') or 0.05) * 100:g} % "
-          "of its median or fewer than 6 rounds; no verdict is drawn from it.")
-    contention(run, out)
+          "determined) had fewer than 6 rounds, an interval wider than "
+          f"±{float(run.env.get('BOUND') or 0.05) * 100:g} % of its median, an interval that holds zero "
+          "(a difference of two times), or comes from CPU-bound cells of a contended machine; no verdict "
+          "is drawn from it.")
+    contention_note(run, out)
     partial = partial_profile(run)
     if partial:
         out.p("**A partial run.** " + partial)
@@ -124,33 +126,32 @@ def intro(run, out):
             out.li(n)
 
 
-def contention(run, out):
-    """Wall time and CPU time disagree when a CPU-bound program waits for a
-    CPU: its CPU share (CPU time / (wall x its cores)) falls under 1."""
-    shares = [r for r in run.res.find(statistic="cpu_share")
-              if r.suite in ("scaling", "granularity") and (r.model == "serial" or int(r.jobs) <= run.cores)]
-    known = [r for r in shares if r.value is not None and r.ci_hi is not None]
-    if not shares:
+def contention_note(run, out):
+    """What the contention witness saw (scripts/parlab/contention.py)."""
+    w = contention.witness(run.res.rows, run.cores)
+    if not w.serial and not w.full:
         return
-    if not known:
+    if not w.determined:
         out.p("**Contention:** not determined: too few rounds for an interval of any CPU share.")
         return
-    low = [r for r in known if r.ci_hi < 0.9]
-    if not low:
-        out.p(f"**Contention:** none seen. In none of the {len(known)} CPU-bound cells on at most as many "
-              "workers as cores does the CPU share (CPU time ÷ (wall × workers)) lie below 0.9: wall time and "
+    if not w.contended:
+        out.p(f"**Contention:** none seen. Serial kept its CPU in every CPU-bound cell ({len(w.serial)} cells), "
+              f"and {len(w.full) - len(w.full_low)} of {len(w.full)} models running squares on {run.cores} "
+              "workers kept their CPUs busy (CPU time ÷ (wall × workers) not wholly below 0.9): wall time and "
               "CPU time agree.")
         return
-    serial = [r for r in low if r.model == "serial"]
-    worst = min(low, key=lambda r: r.value)
-    text = (f"**The machine was contended.** In {len(low)} of {len(known)} CPU-bound cells the program got "
-            f"less than 90 % of its CPUs: CPU time ÷ (wall × workers) was as low as {est(worst)} "
-            f"({worst.workload} {worst.model} -j {worst.jobs}, suite {worst.suite}). Wall times there "
-            "include waiting for a CPU that other work held; ratios between models are paired round "
-            "by round, so they carry that load alike, but read the absolute times as this machine's "
-            "under this load.")
-    if serial:
-        text += f" Serial itself was among them ({est(serial[0])}), so speedups may exceed what the cores allow."
+    text = "**The machine was contended.**"
+    if w.serial_low:
+        worst = min(w.serial_low, key=lambda r: r.value)
+        text += (f" Serial, which never waits for anything but a CPU, got {est(worst)} of its CPU "
+                 f"(suite {worst.suite}, --work-us {worst.work_us}), in {len(w.serial_low)} of {len(w.serial)} cells.")
+    if len(w.full_low) > len(w.full) / 2:
+        text += (f" {len(w.full_low)} of {len(w.full)} models running squares on {run.cores} workers got less "
+                 "than 90 % of their CPUs: " + ", ".join(f"{r.model} {est(r)}" for r in w.full_low) + ".")
+    text += (" A model that gets one CPU of two cannot show what it would do with two, so every CPU-bound "
+             "derived figure of this run (speedup, efficiency, CPU ratio and overhead of squares, the minimum "
+             "task size, the worker start-up) is marked not determined, and no verdict is drawn from it. The "
+             "waiting workloads (sleep, folders) and the pinned micro-benchmarks are not affected.")
     out.p(text)
 
 
@@ -170,12 +171,20 @@ def partial_profile(run):
             "`make report` (the quick profile) measures everything.")
 
 
+def opens(run, out, title, suite):
+    """A section's heading; False, said in the report, when the run did not
+    measure its suite."""
+    out.h2(title)
+    if run.present(suite):
+        return True
+    out.p(f"Not measured in this run (its profile has no `{suite}` suite).")
+    return False
+
+
 # --- 1. scaling ------------------------------------------------------------------
 
 def scaling(run, out):
-    out.h2("1. Wall time and speedup against worker count")
-    if not run.present("scaling"):
-        out.p("Not measured in this run (its profile has no `scaling` suite).")
+    if not opens(run, out, "1. Wall time and speedup against worker count", "scaling"):
         return
     out.p("Each point is the median wall time of the interleaved rounds with its 95 % interval "
           "(error bars); speedup is serial's time ÷ the model's, round by round. The dashed line is "
@@ -215,9 +224,7 @@ def scaling(run, out):
 # --- 2. granularity ---------------------------------------------------------------
 
 def granularity(run, out):
-    out.h2("2. Efficiency against task size: the minimum effective granularity")
-    if not run.present("granularity"):
-        out.p("Not measured in this run (its profile has no `granularity` suite).")
+    if not opens(run, out, "2. Efficiency against task size: the minimum effective granularity", "granularity"):
         return
     j = next((r.jobs for r in run.res.find(suite="granularity") if r.model != "serial"), "?")
     out.p(f"squares with the same total CPU work at every point, cut into tasks of --work-us µs each, on "
@@ -300,9 +307,7 @@ def overhead(run, out):
 # --- 4. resources ---------------------------------------------------------------------
 
 def resources(run, out):
-    out.h2("4. Peak memory and threads/processes created")
-    if not run.present("scaling"):
-        out.p("Not measured in this run (its profile has no `scaling` suite).")
+    if not opens(run, out, "4. Peak memory and threads/processes created", "scaling"):
         return
     out.p("From one run of each cell with --stats (the programs print one JSON line on stderr). Max RSS "
           "is the peak resident memory of the program's own process; a forked child's memory is not in "

@@ -25,7 +25,9 @@ ratio met the same load:
   min_grain_us        (granularity suite) scripts/parlab/granularity.py
 A ratio whose interval is wider than +-BOUND (the profile's, from
 run.env, default 0.05) is not determined; so is a difference whose
-interval holds zero, and any figure of fewer than 6 rounds.
+interval holds zero, and any figure of fewer than 6 rounds; and on a
+contended machine (scripts/parlab/contention.py) every CPU-bound derived
+figure.
 """
 import json
 import os
@@ -33,7 +35,7 @@ import re
 import sys
 
 from .files import read_text
-from . import cli, granularity, stats
+from . import cli, contention, granularity, stats
 from .plan import read_plan
 from .results import Row, write
 from .rounds import group_rounds, read_rounds, series
@@ -114,6 +116,7 @@ class Deriver:
                 continue
             self.cell_figures(cell)
         self.min_grains()
+        self.contended()
         self.accounting()
         self.micro()
         return self.rows
@@ -229,6 +232,26 @@ class Deriver:
         self.row(cell, "bound_s", bound, "s")
         self.row(cell, "wall_over_bound",
                  stats.estimate([w / bound for w in wall if w is not None], self.bound), "ratio")
+
+    # --- a contended machine ------------------------------------------------------
+
+    CONTENDED = {"speedup", "efficiency", "cpu_ratio", "overhead_ns_per_task", "overhead_over_floor",
+                 "min_grain_us", "worker_start_us"}
+
+    def contended(self):
+        """On a contended machine the CPU-bound derived figures measure the
+        load as much as the models (scripts/parlab/contention.py): they are
+        not determined, whatever their intervals."""
+        w = contention.witness(self.rows, self.cores)
+        if not w.contended:
+            return
+        why = w.why()
+        for r in self.rows:
+            cpu_bound = r.suite in ("overhead", "granularity", "floors") or \
+                (r.suite == "scaling" and r.workload in CPU_BOUND_WORKLOADS)
+            if cpu_bound and r.statistic in self.CONTENDED and r.value is not None:
+                r.why = why + (f"; {r.why}" if r.why and r.status != "ok" else "")
+                r.status = stats.NOT_DETERMINED
 
     # --- granularity ------------------------------------------------------------
 

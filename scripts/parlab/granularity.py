@@ -28,6 +28,8 @@ below 50 % above sizes reliably over it makes the curve not determined.
 from dataclasses import dataclass
 from math import exp, log
 
+from .fmt import sig
+
 THRESHOLD = 0.5
 
 ABOVE, BELOW, UNSURE = "above", "below", "unsure"
@@ -70,7 +72,9 @@ class MinGrain:
 
     def text(self, unit="µs"):
         def g(v):
-            return f"{v:.3g}"
+            # three significant digits, no exponent, no trailing zeros
+            text = sig(v)
+            return text.rstrip("0").rstrip(".") if "." in text else text
         if self.kind == "ok":
             return f"{g(self.value)} {unit} [{g(self.lo)}, {g(self.hi)}]"
         if self.kind == "at-most":

@@ -183,7 +183,8 @@ class Table:
                      f"thread-pool -j {r.jobs}: wall {est(wall, 4, 's')}",
                      f"serial (the sum of the tasks' real sleeps): {est(serial, 4, 's')}",
                      r, ">= 0.95", verdict(r, 0.95, ">="),
-                     self.command(f"sleepeff-sleep-thread-pool-j{r.jobs}-") or "sleepeff suite (commands.txt)")
+                     f"build/executors/sleep --executor thread -j {r.jobs} -n {r.tasks} --scale {r.scale}, "
+                     "against build/serial/sleep, interleaved in the sleepeff group (commands.txt)")
 
 
 def grain(row):

@@ -274,17 +274,23 @@ class Verdicts:
                    f"50 % efficiency, OpenMP {grain_text(go)}")
         ev += "."
         parts = []
-        if determined(tp) and determined(pt):
-            if tp.ci_hi >= pt.ci_lo and pt.ci_hi >= tp.ci_lo:
-                parts.append("Holds for work queues: the thread pool is as fast as raw threads there "
-                             "(the intervals overlap).")
-            elif tp.value > pt.value:
-                parts.append("Holds for work queues: the thread pool is faster than raw threads there.")
-            else:
-                parts.append("For work queues the thread pool is slower than raw threads in this run.")
+        # The verdict: the pool runs a queue of waits in parallel (its
+        # speedup's interval lies above 1).  Beside it, how it compares
+        # with raw threads: overlapping intervals say "cannot tell apart",
+        # never "as fast".
+        if tp is not None and determined(tp) and tp.ci_lo > 1:
+            parts.append(f"Holds for work queues: the thread pool runs the waits {est(tp)} × faster than serial.")
+            if determined(pt):
+                if tp.ci_hi < pt.ci_lo:
+                    parts.append(f"Raw threads are faster there ({est(pt)} ×).")
+                elif pt.ci_hi < tp.ci_lo:
+                    parts.append(f"The pool is faster there than raw threads ({est(pt)} ×).")
+                else:
+                    parts.append("This run cannot tell it from raw threads (the intervals overlap).")
+        elif tp is not None and determined(tp):
+            parts.append(f"Does not hold for work queues in this run: the thread pool is no faster than serial ({est(tp)}).")
         elif tp is not None:
-            why = tp.why if not determined(tp) else (pt.why if pt is not None else "pthreads not measured")
-            parts.append(f"For work queues: not determined ({why}).")
+            parts.append(f"For work queues: not determined ({tp.why}).")
         if gt is not None and go is not None:
             a = MinGrain(gt.status, gt.value, gt.ci_lo, gt.ci_hi).bounds()
             b = MinGrain(go.status, go.value, go.ci_lo, go.ci_hi).bounds()

@@ -88,6 +88,36 @@ class Paired(unittest.TestCase):
         c = derive(r).one(suite="scaling", model="pthreads", statistic="cpu_share")
         self.assertAlmostEqual(c.value, 0.6)
 
+    def test_a_contended_machine_decides_nothing_cpu_bound(self):
+        # A hog on one of the 2 CPUs: every model at -j 2 gets one CPU;
+        # their speedups are tight, and wrong as figures of the models.
+        r = self.run
+        r.group("scaling-squares")
+        r.cell("scaling", "squares", "serial", 1, 400, 500, series(0.2, 9, 0.002))
+        for m in ("thread-pool", "pthreads", "fork"):
+            r.cell("scaling", "squares", m, 2, 400, 500, series(0.2, 9, 0.002), cpus=series(0.2, 9, 0.002))
+        r.group("scaling-sleep")
+        r.cell("scaling", "sleep", "serial", 1, 12, 0, series(0.48, 9, 0.002), scale="0.01")
+        r.cell("scaling", "sleep", "thread-pool", 2, 12, 0, series(0.24, 9, 0.002), scale="0.01")
+        res = derive(r)
+        s = res.one(suite="scaling", workload="squares", model="pthreads", statistic="speedup")
+        self.assertEqual(s.status, "not-determined")
+        self.assertIn("contended", s.why)
+        share = res.one(suite="scaling", workload="squares", model="pthreads", statistic="cpu_share")
+        self.assertAlmostEqual(share.value, 0.5)
+        # the waiting workload is judged as usual
+        w = res.one(suite="scaling", workload="sleep", model="thread-pool", statistic="speedup")
+        self.assertEqual((w.status, round(w.value, 6)), ("ok", 2.0))
+
+    def test_an_uncontended_machine_keeps_its_figures(self):
+        r = self.run
+        r.group("scaling-squares")
+        r.cell("scaling", "squares", "serial", 1, 400, 500, series(0.2, 9, 0.002))
+        for m in ("thread-pool", "pthreads"):
+            r.cell("scaling", "squares", m, 2, 400, 500, series(0.105, 9, 0.002))
+        s = derive(r).one(suite="scaling", workload="squares", model="pthreads", statistic="speedup")
+        self.assertEqual(s.status, "ok")
+
     def test_worker_start_from_the_floors_suite(self):
         r = self.run
         r.group("floors")
