@@ -87,3 +87,35 @@ Test(analysis, scripts_refuse_bad_usage_in_one_line, .timeout = 60)
 	cr_assert_eq(r.status, 2, "derive /tmp: %d %s", r.status, r.err);
 	run_result_free(&r);
 }
+
+/* A write that fails (here: /dev/full, a full disk) is an error with one
+ * line on stderr, never figures that silently went nowhere: the analysis
+ * scripts and the micro-benchmarks alike. */
+Test(analysis, a_failed_write_is_an_error, .timeout = 90)
+{
+	static const char *const cmds[] = {
+		"scripts/targets \"$1\" >/dev/full",
+		"scripts/compare \"$1\" \"$1\" >/dev/full",
+		"\"${PARLAB_BUILD:-build}\"/micro/floors --quick --rounds 1 --json --only floor.fork_wait >/dev/full",
+		NULL
+	};
+	char dir[] = "/tmp/parlab-analysis-XXXXXX", run[64];
+	struct run_result r;
+
+	/* scripts/targets writes its tables beside the run: on a copy. */
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cr_assert_eq(run_program(&r, 30, "/bin/cp", "-r", "docs/sample-report", run, NULL), 0);
+	cr_assert_eq(r.status, 0, "cp: %s", r.err);
+	run_result_free(&r);
+	for (const char *const *c = cmds; *c; c++) {
+		cr_assert_eq(run_program(&r, 40, "/bin/sh", "-c", *c, "sh", run, NULL), 0);
+		cr_expect(!r.timed_out, "%s: timed out", *c);
+		cr_expect_neq(r.status, 0, "%s: status 0 on a failed write", *c);
+		cr_expect(strstr(r.err, "write") && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+			  "%s: not one line naming the write: %s", *c, r.err);
+		run_result_free(&r);
+	}
+	cr_assert_eq(run_program(&r, 30, "/bin/rm", "-rf", dir, NULL), 0);
+	run_result_free(&r);
+}

@@ -296,7 +296,9 @@ void micro_emit(const struct micro_args *args, const char *group, const struct m
 		else
 			emit_text(&figs[i], width);
 	}
-	fflush(stdout);
+	/* A full disk or a closed pipe must not pass for figures written. */
+	if (fflush(stdout) != 0 || ferror(stdout))
+		micro_fail("cannot write the figures to standard output");
 }
 
 void micro_fail(const char *what)
