@@ -59,6 +59,7 @@ Test(analysis, derive, .timeout = 130) { run_module("test_derive"); }
 Test(analysis, targets, .timeout = 130) { run_module("test_targets"); }
 Test(analysis, verdicts, .timeout = 130) { run_module("test_verdicts"); }
 Test(analysis, plots, .timeout = 130) { run_module("test_plots"); }
+Test(analysis, docfigures, .timeout = 130) { run_module("test_docfigures"); }
 
 /* The analysis scripts keep the command-line contract: --help says what
  * they do, bad usage is one line on stderr and exit status 2. */
@@ -66,7 +67,7 @@ Test(analysis, scripts_refuse_bad_usage_in_one_line, .timeout = 60)
 {
 	static const char *const scripts[] = {
 		"scripts/derive", "scripts/compose", "scripts/targets", "scripts/compare",
-		"scripts/run-cells", "scripts/run-micro", "scripts/plot", NULL
+		"scripts/run-cells", "scripts/run-micro", "scripts/plot", "scripts/doc-figures", "scripts/sample-report", NULL
 	};
 	struct run_result r;
 

@@ -91,6 +91,33 @@ def compose(rundir):
     verdicts.section(run, out)
     closing(run, out)
     out.write()
+    write_facts(run)
+
+
+def write_facts(run):
+    """RUNDIR/facts.csv: the run as a whole (key,value), for the docs that
+    quote it (scripts/doc-figures): how many cells and rounds, how long,
+    on what."""
+    rounds = [int(r.value) for r in run.res.find(statistic="rounds") if r.value]
+    w = contention.witness(run.res.rows, run.cores)
+    facts = [
+        ("run_id", run.env.get("RUN_ID", os.path.basename(run.dir))),
+        ("profile", run.env.get("PROFILE", "")),
+        ("cells", len(run.cells)),
+        ("failed_cells", sum(c["status"] != "ok" for c in run.cells)),
+        ("rounds_min", min(rounds) if rounds else ""),
+        ("rounds_max", max(rounds) if rounds else ""),
+        ("duration", run.env.get("DURATION", "")),
+        ("cpu", machine_field(run.machine, "cpu")),
+        ("cores", run.cores),
+        ("bound_percent", f"{run.bound * 100:g}"),
+        ("contention", "not determined" if not w.determined else
+         ("contended" if w.contended else "none seen")),
+    ]
+    with open(os.path.join(run.dir, "facts.csv"), "w", newline="") as f:
+        f.write("key,value\n")
+        for k, v in facts:
+            f.write(f"{k},{str(v).replace(',', ';')}\n")
 
 
 # --- the opening --------------------------------------------------------------

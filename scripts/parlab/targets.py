@@ -250,7 +250,7 @@ def write(run, rows):
         for line in [header] + table:
             f.write("\t".join(" ".join(str(c).split()) for c in line) + "\n")
     with open(os.path.join(run.dir, "targets.md"), "w") as f:
-        f.write(f"# Targets of the cf library ({os.path.basename(os.path.normpath(run.dir))})\n\n")
+        f.write(f"# Targets of the cf library ({run.env.get('RUN_ID') or os.path.basename(os.path.normpath(run.dir))})\n\n")
         f.write(f"Issue 7's six targets, each ratio taken round by round from figures measured in the same "
                 f"rounds and CPU placement, with its 95 % interval. {summary(rows)}\n\n")
         f.write("| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n")

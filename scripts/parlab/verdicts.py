@@ -9,6 +9,7 @@ that is not determined, or not measured in this run, decides nothing and
 the verdict says so.  There is no fixed verdict text: each sentence is
 chosen by the figures and quotes them.
 """
+import csv
 import os
 
 from .files import read_text
@@ -32,6 +33,16 @@ def section(run, out):
     out.table("verdicts", ["row (the tutorial)", "concurrent.futures, says the tutorial",
                            "threading / multiprocessing, says the tutorial", "what this run measured",
                            "verdict"], rows)
+    write(run, rows)
+
+
+def write(run, rows):
+    """RUNDIR/verdicts.csv, the table above for machines: the docs quote
+    their verdicts from it (scripts/doc-figures), never by hand."""
+    with open(os.path.join(run.dir, "verdicts.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        w.writerow(["row", "futures_says", "threads_says", "evidence", "verdict"])
+        w.writerows(rows)
 
 
 class Verdicts:

@@ -1,0 +1,104 @@
+"""The docs' figures (scripts/parlab/docfigures.py) come from a report and
+nowhere else: a marker is filled from its one row, a figure that no
+longer matches is drift, a marker that picks no row or several is an
+error, and an undetermined figure cannot be quoted as a bare number."""
+import contextlib
+import io
+import os
+import tempfile
+import unittest
+
+from parlab import docfigures
+
+RESULTS = """suite,workload,model,jobs,tasks,work_us,scale,placement,statistic,value,ci_lo,ci_hi,unit,n,status,note
+scaling,squares,thread-pool,2,400,500,1,unpinned,speedup,1.8612,1.7702,1.9011,x,10,ok,
+scaling,squares,fork,2,400,500,1,unpinned,speedup,1.5,1.1,1.9,x,10,not-determined,interval too wide
+overhead,squares,thread-pool,2,100000,0,1,unpinned,overhead_ns_per_task,580.2,469.1,770.4,ns,10,ok,
+"""
+VERDICTS = '''"row","futures_says","threads_says","evidence","verdict"
+"Code complexity","low","high","pmccabe","Does not hold in this code: the executor is not simpler. OpenMP is."
+'''
+FACTS = "key,value\ncells,182\nduration,7 min 22 s\n"
+
+
+class DocFigures(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="parlab-docfigures-")
+        self.report = os.path.join(self.tmp.name, "report")
+        os.makedirs(self.report)
+        for name, text in (("results.csv", RESULTS), ("verdicts.csv", VERDICTS), ("facts.csv", FACTS)):
+            with open(os.path.join(self.report, name), "w") as f:
+                f.write(text)
+        self.doc = os.path.join(self.tmp.name, "doc.md")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def run_on(self, text, *flags):
+        with open(self.doc, "w") as f:
+            f.write(text)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            status = docfigures.main(["--from", self.report, *flags, self.doc])
+        with open(self.doc) as f:
+            return status, f.read(), err.getvalue()
+
+    def test_a_figure_is_filled_with_its_interval(self):
+        m = "<!-- fig: results suite=scaling model=thread-pool statistic=speedup -->"
+        status, text, _ = self.run_on(f"speedup {m}?<!-- /fig --> at -j 2\n", "--fix")
+        self.assertEqual(status, 0)
+        self.assertIn(f"{m}1.86 [1.77, 1.90]<!-- /fig --> at", text)
+        self.assertEqual(self.run_on(text)[0], 0)
+
+    def test_drift_fails_and_names_the_line(self):
+        m = "<!-- fig: results suite=scaling model=thread-pool statistic=speedup -->1.9<!-- /fig -->"
+        status, text, err = self.run_on(f"one\nspeedup {m}\n")
+        self.assertEqual(status, 1)
+        self.assertIn("doc.md:2: figure drifted: '1.9'", err)
+        self.assertIn(m, text, "a check must not rewrite")
+
+    def test_an_undetermined_figure_says_so(self):
+        m = "<!-- fig: results model=fork statistic=speedup -->"
+        _, text, _ = self.run_on(f"{m}<!-- /fig -->\n", "--fix")
+        self.assertIn("n.d. (1.50 [1.10, 1.90])", text)
+        status, _, err = self.run_on(f"<!-- fig: results model=fork statistic=speedup | value --><!-- /fig -->\n")
+        self.assertEqual(status, 1)
+        self.assertIn("not determined", err)
+
+    def test_scale_unit_and_bare_value(self):
+        m = "<!-- fig: results statistic=overhead_ns_per_task | value scale=0.001 unit=µs -->"
+        _, text, _ = self.run_on(f"{m}<!-- /fig -->\n", "--fix")
+        self.assertIn(f"{m}0.580 µs<!-- /fig -->", text)
+
+    def test_a_selector_must_pick_one_row(self):
+        status, _, err = self.run_on("<!-- fig: results statistic=speedup --><!-- /fig -->\n")
+        self.assertEqual(status, 1)
+        self.assertIn("matches 2 rows", err)
+        self.assertIn("model", err, "it says which column tells them apart")
+        status, _, err = self.run_on("<!-- fig: results model=nobody --><!-- /fig -->\n")
+        self.assertEqual(status, 1)
+        self.assertIn("matches 0 rows", err)
+
+    def test_verdicts_and_facts(self):
+        v = '<!-- fig: verdicts row="Code complexity" | col=verdict sentence -->'
+        f = "<!-- fig: facts cells -->"
+        _, text, _ = self.run_on(f"{v}<!-- /fig -->, {f}<!-- /fig --> cells\n", "--fix")
+        self.assertIn(f"{v}Does not hold in this code: the executor is not simpler.<!-- /fig -->", text)
+        self.assertIn(f"{f}182<!-- /fig --> cells", text)
+
+    def test_markers_in_code_blocks_are_left_alone_and_unclosed_ones_fail(self):
+        fenced = "```\n<!-- fig: results model=nobody -->x<!-- /fig -->\n```\n"
+        self.assertEqual(self.run_on(fenced)[0], 0)
+        status, _, err = self.run_on("<!-- fig: facts cells -->182\n")
+        self.assertEqual(status, 1)
+        self.assertIn("not closed", err)
+
+    def test_bad_source_or_format_is_an_error(self):
+        for spec in ("nowhere cells", "facts cells | bold", "results model=fork | col"):
+            status, _, err = self.run_on(f"<!-- fig: {spec} --><!-- /fig -->\n")
+            self.assertEqual(status, 1, spec)
+            self.assertTrue(err, spec)
+
+
+if __name__ == "__main__":
+    unittest.main()
