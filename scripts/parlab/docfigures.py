@@ -216,6 +216,11 @@ def process(path, shown, report, mode):
 
         def fill(m):
             nonlocal problems, changed
+            if line[:m.start()].count("`") % 2:
+                print(f"{shown}:{n}: a figure inside a code span shows its comment: close the `...` "
+                      "before it", file=sys.stderr)
+                problems += 1
+                return m.group(0)
             try:
                 want = render(report, m.group("spec"))
             except FigureError as e:

@@ -89,6 +89,9 @@ class DocFigures(unittest.TestCase):
     def test_markers_in_code_blocks_are_left_alone_and_unclosed_ones_fail(self):
         fenced = "```\n<!-- fig: results model=nobody -->x<!-- /fig -->\n```\n"
         self.assertEqual(self.run_on(fenced)[0], 0)
+        status, _, err = self.run_on("`-n <!-- fig: facts cells -->182<!-- /fig -->`\n")
+        self.assertEqual(status, 1)
+        self.assertIn("code span", err)
         status, _, err = self.run_on("<!-- fig: facts cells -->182\n")
         self.assertEqual(status, 1)
         self.assertIn("not closed", err)
