@@ -39,10 +39,14 @@ FORMAT (results rows default to `est`, the others to `col=value`):
                  report words it: "≤ 10 µs", "46.3 µs [41.3, 51.2]",
                  "not determined"
 
-Usage: scripts/doc-figures [--fix] [--list] [--from DIR] [--root DIR] [FILE.md...]
+Usage: scripts/doc-figures [--fix] [--list] [--typed] [--from DIR] [--root DIR] [FILE.md...]
     (no FILE)   README.md and every docs/**/*.md under the root
     --fix       rewrite every figure that does not match its source
     --list      print every figure with what it resolves to
+    --typed     an audit, not a check: print prose lines (outside code
+                blocks and markers) with a number and a unit of time or
+                a ratio, to find figures still typed by hand; inputs such
+                as "300 ms tasks" show up too, so it never fails
     --from DIR  the report to quote (default ROOT/docs/sample-report)
 Exit status: 0 every figure matches, 1 a figure drifted or does not
 resolve (each named on stderr as FILE:LINE), 2 bad usage.
@@ -198,6 +202,23 @@ def default_files(root):
     return files
 
 
+TYPED = re.compile(r"\b\d+(\.\d+)?\s?(µs|ns|ms|s|×|x|times)(?![\w-])")
+
+
+def typed(path, shown):
+    """Prints the prose lines of a file that hold a number with a unit."""
+    fence = False
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.lstrip().startswith("```"):
+                fence = not fence
+                continue
+            bare = re.sub(r"`[^`]*`", "", MARKER.sub("", line))
+            if not fence and TYPED.search(bare):
+                print(f"{shown}:{n}: {line.rstrip()}")
+    return 0
+
+
 def process(path, shown, report, mode):
     """Checks (or fixes) one file; returns the number of problems."""
     with open(path, encoding="utf-8") as f:
@@ -252,6 +273,7 @@ def main(argv=None):
     p.add_argument("files", nargs="*", metavar="FILE.md")
     p.add_argument("--fix", action="store_true")
     p.add_argument("--list", action="store_true")
+    p.add_argument("--typed", action="store_true")
     p.add_argument("--from", dest="source", metavar="DIR")
     p.add_argument("--root", metavar="DIR")
     args = p.parse_args(argv)
@@ -267,6 +289,8 @@ def main(argv=None):
         if not os.path.isfile(path):
             p.error(f"no file '{f}'")
         files.append((path, f))
+    if args.typed:
+        return sum(typed(path, shown) for path, shown in files)
     report = Report(rundir)
     mode = "fix" if args.fix else "list" if args.list else "check"
     problems = sum(process(path, shown, report, mode) for path, shown in files)
