@@ -212,6 +212,67 @@ uninstall:
 clean:
 	rm -rf build build-san-*
 
+# make help: prints the lines below that start with "## " (this comment is
+# the help text, so that it is written once, next to the rule that shows
+# it), then the values the variables have now.  tests/test_harness.c checks
+# that it names every target the README uses and every .PHONY target.
+## Usage: make [TARGET] [VARIABLE=VALUE ...]
+## Every target but clean, uninstall and help first installs what it needs
+## and is missing (scripts/deps says what it installs).
+##
+## Targets
+##   make                 build everything into build/ (programs, libcf, micro-benchmarks)
+##   make build           the same without scripts/deps
+##   make report          measure every model, write reports/RUN-ID/ (docs/report.md);
+##                        a complete quick or full run repoints reports/latest,
+##                        any other run only reports/latest-PROFILE
+##   make test            build and run every test (Criterion, build/tests/parlab-tests)
+##   make exercise EX=N   check your docs/exercises/N-*/exercise.c (SOLUTION=1: the
+##                        reference solution) (docs/exercises/README.md)
+##   make targets         the cf library's performance targets, into reports/targets-*/
+##   make stress          a million tasks, racing shutdowns, lifecycles (scripts/stress)
+##   make memcheck        valgrind over the stress programs, seeds and tests; helgrind
+##   make fuzz            libFuzzer over the frame decoder and the folder response parser
+##   make fuzz-merge      add what fuzzing found to tests/fuzz/corpus/
+##   make fuzz-build      only build the fuzz targets
+##   make fuzz-seeds      rewrite the seed inputs a fuzz target can make itself
+##   make fuzz-cli        scripts/fuzz-cli: every program under hostile command lines
+##   make install         install libcf.a, libcf.so, cf.h and cf.pc under PREFIX
+##   make uninstall       remove what make install installed
+##   make clean           remove build/ and build-san-*/
+##   make help            this text
+##
+## Variables
+##   PROFILE=quick|full|smoke    report: how much to measure (default quick)
+##   MODELS=openmp,pthreads,...  report: only these models (serial always runs)
+##   WORKLOADS=squares,sleep,folders  report: only these workloads
+##   JOBS=1,2,4                  report: these worker counts
+##   PARLAB_REPORTS=DIR          report, targets (environment): write under DIR, not reports/
+##   SANITIZE=address,undefined or SANITIZE=thread
+##                               test, exercise, fuzz-cli: build with sanitizers,
+##                               into build-san-address-undefined/ or build-san-thread/
+##   TEST_ARGS='--filter cli/*'  test: options for the test runner
+##   TEST_TIMEOUT=120            test: seconds each test may take
+##   EX=N SOLUTION=1             exercise: which one, and the reference solution
+##   STRESS_SCALE=small|full     stress: how big (default small)
+##   FUZZ_SECONDS=60             fuzz: seconds per target
+##   FUZZ_TARGETS='frame_decoder ...'  fuzz, fuzz-merge: only these targets
+##   FUZZ_SEED=N                 fuzz: libFuzzer's seed
+##   FUZZ_CLI_ARGS='--count 100' fuzz-cli: options for scripts/fuzz-cli
+##   TARGETS_MODELS=serial,...   targets: the models measured
+##   CC=cc CFLAGS='-O2 -g'       compiler and flags (warnings and -pthread are added)
+##   PREFIX=/usr/local DESTDIR=  install, uninstall: where
+##   BUILD=build                 the build tree
+HELP_FILE := $(lastword $(MAKEFILE_LIST))
+shell_quote = '$(subst ','\'',$(1))'
+.PHONY: help
+help:
+	@sed -n 's/^## \{0,1\}//p' $(HELP_FILE)
+	@printf '\nNow: CC=%s CFLAGS=%s PREFIX=%s BUILD=%s PROFILE=%s\n' \
+		$(call shell_quote,$(CC)) $(call shell_quote,$(CFLAGS)) \
+		$(call shell_quote,$(PREFIX)) $(call shell_quote,$(BUILD)) \
+		$(call shell_quote,$(PROFILE))
+
 # --- issue 8: make stress, make memcheck ------------------------------------
 # Stress programs (tests/stress/*.c, plain C with their own main) and the
 # valgrind runs; scripts/stress and scripts/memcheck say what they check.

@@ -7,7 +7,8 @@
  * exist, a `latest` link, and scripts/compare on the run.  Bad PROFILE,
  * MODELS, WORKLOADS and JOBS values are refused with status 2 before
  * anything runs.  The code metrics scripts are checked on fixture files
- * with known counts (tests/fixtures/metrics/).
+ * with known counts (tests/fixtures/metrics/).  `make help` names every
+ * target and variable the README uses and every .PHONY target.
  *
  * The smoke run needs hyperfine, gnuplot and jq (scripts/deps report); it
  * is skipped with a message when one is missing, and on sanitizer builds
@@ -15,8 +16,10 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,5 +443,114 @@ Test(harness, metrics_match_the_fixtures, .timeout = 60)
 	cr_assert_eq(run_program(&r, 20, "benchmarks/metrics/calls", "nosuchmodel",
 				 "tests/fixtures/metrics/empty_sample.c", NULL), 0);
 	cr_assert_eq(r.status, 2, "an unknown model must be refused");
+	run_result_free(&r);
+}
+
+/* Does `make help` list target NAME ("  make NAME" ending the word)? */
+static bool help_lists_target(const char *help, const char *name)
+{
+	char needle[96];
+	size_t n = (size_t)snprintf(needle, sizeof(needle), "\n  make %s", name);
+
+	for (const char *p = strstr(help, needle); p; p = strstr(p + 1, needle))
+		if (p[n] == ' ' || p[n] == '\n')
+			return true;
+	return false;
+}
+
+/* The README's make commands: every "make WORD" that starts a line (code
+ * blocks) or an inline code span, and the VARIABLE= words that follow it
+ * up to the end of the line or the span. */
+static int readme_make_words(const char *readme, char words[][48], int max)
+{
+	int n = 0;
+
+	for (const char *p = strstr(readme, "make "); p && n < max; p = strstr(p + 1, "make ")) {
+		const char *q = p;
+		while (q > readme && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+		if (!(q == readme || q[-1] == '\n' || (q == p && q[-1] == '`')))
+			continue;
+		bool span = q == p && p > readme && p[-1] == '`';
+		const char *end = p + 5;
+		while (*end && *end != '\n' && !(span && *end == '`'))
+			end++;
+		for (const char *w = p + 5; w < end && n < max; ) {
+			while (w < end && *w == ' ')
+				w++;
+			const char *e = w;
+			while (e < end && *e != ' ' && *e != '`')
+				e++;
+			if (e == w || *w == '#')
+				break;  /* a comment ends the command */
+			size_t len = (size_t)(e - w);
+			const char *eq = memchr(w, '=', len);
+			if (eq && isupper((unsigned char)*w))
+				len = (size_t)(eq - w) + 1;     /* "PROFILE=" */
+			else if (w != p + 5 || !islower((unsigned char)*w))
+				break;  /* only the first word can be a target */
+			snprintf(words[n++], sizeof(words[0]), "%.*s", (int)(len < 47 ? len : 47), w);
+			w = e;
+		}
+	}
+	return n;
+}
+
+Test(harness, make_help_names_every_target, .timeout = 60)
+{
+	struct run_result r;
+
+	/* Not the MAKEFLAGS of a `make test` around us (its jobserver). */
+	cr_assert_eq(run_program(&r, 50, "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS",
+				 "-u", "MAKELEVEL", "make", "-s", "--no-print-directory", "help",
+				 NULL), 0);
+	cr_assert(!r.timed_out, "make help did not finish");
+	cr_assert_eq(r.status, 0, "make help: status %d: %s", r.status, r.err);
+	char *help = r.out;
+	cr_assert(strstr(help, "Usage: make") && strstr(help, "\nNow: CC="),
+		  "make help says too little: %s", help);
+
+	char *readme = slurp("README.md", NULL);
+	cr_assert_not_null(readme, "no README.md");
+	char words[256][48];
+	int n = readme_make_words(readme, words, 256), targets = 0;
+	for (int i = 0; i < n; i++) {
+		if (strchr(words[i], '=')) {
+			cr_expect(strstr(help, words[i]), "README uses make ... %s, make help does not name it",
+				  words[i]);
+		} else {
+			targets++;
+			cr_expect(help_lists_target(help, words[i]),
+				  "README uses make %s, make help does not list it", words[i]);
+		}
+	}
+	cr_assert_geq(targets, 5, "found only %d make targets in README.md", targets);
+	free(readme);
+
+	/* Every .PHONY target of the Makefile and mk/ (but `all`, which is
+	 * plain `make`, and the deps steps the others run). */
+	glob_t g;
+	cr_assert_eq(glob("mk/*.mk", 0, NULL, &g), 0, "no mk/*.mk");
+	for (size_t f = 0; f <= g.gl_pathc; f++) {
+		const char *file = f == 0 ? "Makefile" : g.gl_pathv[f - 1];
+		char *text = slurp(file, NULL);
+		cr_assert_not_null(text, "cannot read %s", file);
+		for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			if (strncmp(l, ".PHONY:", 7) != 0)
+				continue;
+			char *eol = strchr(l, '\n');
+			char line[512];
+			snprintf(line, sizeof(line), "%.*s", (int)(eol ? eol - l : (long)strlen(l)) - 7, l + 7);
+			char *save = NULL;
+			for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+				if (strcmp(t, "all") == 0 || strncmp(t, "deps", 4) == 0)
+					continue;
+				cr_expect(help_lists_target(help, t), "%s: .PHONY target %s is not in make help",
+					  file, t);
+			}
+		}
+		free(text);
+	}
+	globfree(&g);
 	run_result_free(&r);
 }
