@@ -6,7 +6,10 @@
  * - The tutorial's example programs build and print what the chapters
  *   show.
  * - Every exercise's untouched skeleton fails its checker and every
- *   reference solution passes it (scripts/exercise), each run bounded.
+ *   reference solution passes it (scripts/exercise), each run bounded;
+ *   every committed wrong solution (docs/exercises/NN-name/wrong/) fails
+ *   it, in the check its header names; the sample run quoted in
+ *   docs/exercises/README.md is what exercise 1's checker prints.
  *
  * Runs from the top of the repository (make test does), with the build
  * tree in PARLAB_BUILD.
@@ -14,6 +17,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +232,32 @@ Test(docs, tutorial_examples_print_what_the_chapters_show, .timeout = 120)
 	remove_tree(dir);
 }
 
+/* docs/exercises/README.md quotes a run of exercise 1's untouched skeleton
+ * (the ```text block after "make exercise EX=1"); every line of it must be
+ * a line of the real run, in the same order, so that the quote cannot
+ * drift from the checker. */
+static void assert_readme_sample_is_real(const char *out)
+{
+	char *readme = read_file("docs/exercises", "README.md");
+	char *block = strstr(readme, "```text\n");
+	const char *from = out;
+
+	cr_assert(block, "docs/exercises/README.md: no ```text block with a sample run");
+	block += strlen("```text\n");
+	char *end = strstr(block, "```");
+	cr_assert(end, "docs/exercises/README.md: the sample run's block does not end");
+	*end = '\0';
+	for (char *line = strtok(block, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *at = strstr(from, line);
+
+		cr_assert(at, "docs/exercises/README.md quotes this line of exercise 1's run, which "
+			  "the checker no longer prints in that place:\n%s\nthe real run:\n%s",
+			  line, out);
+		from = at + strlen(line);
+	}
+	free(readme);
+}
+
 /* One parameter per exercise folder docs/exercises/NN-name/. */
 ParameterizedTestParameters(docs, exercise)
 {
@@ -266,6 +296,8 @@ ParameterizedTest(int *number, docs, exercise, .timeout = 150)
 		  n, r.out, r.err);
 	cr_assert_eq(r.status, 1, "exercise %s: the untouched skeleton must FAIL its checker "
 		     "(if you solved it in place, this is expected):\n%s%s", n, r.out, r.err);
+	if (*number == 1)
+		assert_readme_sample_is_real(r.out);
 	run_result_free(&r);
 
 	cr_assert_eq(run_program(&r, 60, EXERCISE, n, "--solution", NULL), 0);
@@ -273,5 +305,93 @@ ParameterizedTest(int *number, docs, exercise, .timeout = 150)
 	cr_assert_eq(r.status, 0, "exercise %s: the reference solution must pass:\n%s%s", n,
 		     r.out, r.err);
 	cr_assert(strstr(r.out, "PASS: all"), "%s", r.out);
+	run_result_free(&r);
+}
+
+/* One committed wrong solution: docs/exercises/NN-name/wrong/FILE.c. */
+struct wrong_solution {
+	int number;
+	char path[200];
+};
+
+ParameterizedTestParameters(docs, exercise_wrong_solution)
+{
+	static struct wrong_solution wrongs[100];
+	size_t count = 0;
+	DIR *d = opendir("docs/exercises");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)e->d_name[0]) || !isdigit((unsigned char)e->d_name[1]) ||
+		    e->d_name[2] != '-')
+			continue;
+		char dir[300];
+		if (snprintf(dir, sizeof(dir), "docs/exercises/%s/wrong", e->d_name) >=
+		    (int)sizeof(dir))
+			continue;
+		DIR *w = opendir(dir);
+		struct dirent *f;
+		while (w && (f = readdir(w)) != NULL && count < 100) {
+			size_t len = strlen(f->d_name);
+			if (len < 3 || strcmp(f->d_name + len - 2, ".c") != 0)
+				continue;
+			wrongs[count].number = (e->d_name[0] - '0') * 10 + (e->d_name[1] - '0');
+			if (snprintf(wrongs[count].path, sizeof(wrongs[count].path), "%s/%s", dir,
+				     f->d_name) < (int)sizeof(wrongs[count].path))
+				count++;
+		}
+		if (w)
+			closedir(w);
+	}
+	if (d)
+		closedir(d);
+	return cr_make_param_array(struct wrong_solution, wrongs, count);
+}
+
+/* The check a wrong solution's header says must catch it: the text after
+ * "Caught by:", which is (the start of) that check's title. */
+static void caught_by(const char *path, char *title, size_t cap)
+{
+	char *text = read_file(".", path);
+	char *at = strstr(text, "Caught by:");
+
+	cr_assert(at, "%s: its header must say which check catches it (\"Caught by: <the "
+		  "check's title>\")", path);
+	at += strlen("Caught by:");
+	while (*at == ' ')
+		at++;
+	size_t len = strcspn(at, "\n");
+	cr_assert(len > 0 && len < cap, "%s: an empty or overlong \"Caught by:\"", path);
+	memcpy(title, at, len);
+	title[len] = '\0';
+	free(text);
+}
+
+/* A committed wrong solution builds, and its checker fails it in the check
+ * its header names: each kind of mistake stays caught.  A wrong solution
+ * that hangs costs its check's bound (a few seconds). */
+ParameterizedTest(struct wrong_solution *wrong, docs, exercise_wrong_solution, .timeout = 150)
+{
+	const char *build = getenv("PARLAB_BUILD");
+	char n[16], title[200], fail_line[256];
+	struct run_result r;
+
+	if (build && strncmp(build, "build-san", 9) == 0)
+		cr_skip_test("sanitizer build: the exercises' timing checks run on the plain build");
+	snprintf(n, sizeof(n), "%d", wrong->number);
+	caught_by(wrong->path, title, sizeof(title));
+	snprintf(fail_line, sizeof(fail_line), "  FAIL  %s", title);
+
+	cr_assert_eq(run_program(&r, 90, EXERCISE, n, "--file", wrong->path, NULL), 0,
+		     "cannot run " EXERCISE);
+	cr_assert(!r.timed_out, "%s: the checker did not finish in 90 s", wrong->path);
+	cr_assert(!strstr(r.out, "does not compile"), "%s must build:\n%s%s", wrong->path, r.out,
+		  r.err);
+	cr_assert(strstr(r.out, "checking exercise"), "%s: the checker did not run:\n%s%s",
+		  wrong->path, r.out, r.err);
+	cr_assert_eq(r.status, 1, "%s is a wrong solution, kept to show that the checker catches "
+		     "its kind of mistake, and it PASSED:\n%s%s", wrong->path, r.out, r.err);
+	cr_assert(strstr(r.out, fail_line), "%s must fail the check \"%s\" (its header says "
+		  "so), and did not:\n%s", wrong->path, title, r.out);
 	run_result_free(&r);
 }

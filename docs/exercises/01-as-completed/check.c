@@ -1,5 +1,6 @@
 /* The checker of exercise 1: runs collect_as_completed() for real on a
- * thread pool and checks the order, the time and the futures left. */
+ * thread pool and checks the order, the time, the CPU the waiting cost
+ * and the futures left. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 
@@ -51,6 +52,49 @@ static void many(void)
 	cf_executor_free(ex);
 }
 
+/* On 2 workers the order of completion is not the order of the sizes: a
+ * short task that waits in the queue can finish after a long one.  An
+ * order worked out afterwards from the sizes (sorting by ms) gets this
+ * wrong; only watching the futures complete gets it right. */
+static void queued(void)
+{
+	/* Worker A runs task 0 (ends at 300 ms); worker B runs 1, 2, 3 (end
+	 * at 60, 120, 180 ms), then 4, which ends at 180 + 250 = 430 ms. */
+	const long ms[] = { 300, 60, 60, 60, 250 };
+	const size_t want[] = { 1, 2, 3, 0, 4 };
+	size_t order[5] = { 9, 9, 9, 9, 9 };
+	cf_executor *ex = check_thread_pool(2);
+	long got = collect_as_completed(ex, ms, 5, order);
+
+	CHECK(got == 5, "returned %ld, expected 5", got);
+	for (int k = 0; k < 5; k++)
+		CHECK(order[k] == want[k],
+		      "order is %zu, %zu, %zu, %zu, %zu; expected 1, 2, 3, 0, 4.\n"
+		      "    On 2 workers task 4 (250 ms) waits in the queue until 180 ms and ends "
+		      "at 430 ms,\n    after task 0 (300 ms): the order of completion depends on "
+		      "the pool, not only on\n    the sizes.  Record each future as "
+		      "cf_as_completed_next hands it to you; do not\n    work the order out "
+		      "afterwards", order[0], order[1], order[2], order[3], order[4]);
+	cf_executor_free(ex);
+}
+
+/* The caller sleeps while the tasks run. */
+static void asleep(void)
+{
+	const long ms[] = { 600, 200, 400 };
+	size_t order[3];
+	cf_executor *ex = check_thread_pool(3);
+	struct check_wait w;
+
+	check_wait_begin(&w);
+	long got = collect_as_completed(ex, ms, 3, order);
+	check_wait_end(&w);
+	CHECK(got == 3, "returned %ld, expected 3", got);
+	CHECK_WAITED_ASLEEP(w, "cf_as_completed_next (or cf_wait with "
+			    "CF_FIRST_COMPLETED).");
+	cf_executor_free(ex);
+}
+
 static void nothing(void)
 {
 	size_t order[1];
@@ -91,6 +135,8 @@ int main(void)
 	check_begin("01-as-completed");
 	check_run("the seed: tasks of 300, 100, 200 ms complete in the order 1, 2, 0", seed, 10);
 	check_run("12 tasks are reported in the order they finish", many, 10);
+	check_run("on 2 workers, a queued short task finishes after a long one", queued, 10);
+	check_run("the caller sleeps while it waits (no busy polling)", asleep, 10);
 	check_run("no tasks: 0 results", nothing, 5);
 	check_run("every future is released", releases, 5);
 	check_run("a failed submit gives -1 and leaks nothing", after_shutdown, 5);

@@ -67,11 +67,11 @@ static void one_deadline(void)
 	double start = check_now();
 	run_with_deadline(ex, ms, N, 0.2, out);
 	double took = check_now() - start;
+	CHECK(took < 0.5, "six tasks of 0.8 s, deadline 0.2 s, but it took %.2f s: is the "
+	      "timeout applied to each future instead of to the whole batch?", took);
 	for (int i = 0; i < N; i++)
 		CHECK(out[i].state == OUTCOME_TIMED_OUT, "task %d: %s, expected TIMED_OUT", i,
 		      name(out[i].state));
-	CHECK(took < 0.5, "six tasks of 0.8 s, deadline 0.2 s, but it took %.2f s: is the "
-	      "timeout applied to each future instead of to the whole batch?", took);
 	cf_executor_free(ex);
 }
 
@@ -107,6 +107,21 @@ static void early(void)
 	cf_executor_free(ex);
 }
 
+/* The caller sleeps until the deadline: two tasks outlast it. */
+static void asleep(void)
+{
+	const long ms[] = { 1500, 1500, 100 };
+	struct outcome out[3];
+	cf_executor *ex = check_thread_pool(3);
+	struct check_wait w;
+
+	check_wait_begin(&w);
+	run_with_deadline(ex, ms, 3, 0.6, out);
+	check_wait_end(&w);
+	CHECK_WAITED_ASLEEP(w, "cf_wait with the time left as its timeout.");
+	cf_executor_free(ex);
+}
+
 static void releases(void)
 {
 	const long ms[] = { 10, 500, -5 };
@@ -126,6 +141,7 @@ int main(void)
 	check_run("one deadline for the batch, not one per future", one_deadline, 10);
 	check_run("tasks that had not started are cancelled", cancels, 10);
 	check_run("returns as soon as everything is done", early, 10);
+	check_run("the caller sleeps until the deadline (no busy polling)", asleep, 10);
 	check_run("every future is released", releases, 10);
 	return check_end();
 }

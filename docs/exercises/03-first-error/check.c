@@ -1,6 +1,7 @@
 /* The checker of exercise 3: run_until_first_error() on a real thread
  * pool, with failures early, late, fast and slow. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -88,6 +89,76 @@ static void first_in_time(void)
 	cf_executor_free(ex);
 }
 
+/* The caller sleeps until the first failure. */
+static void asleep(void)
+{
+	const struct item items[] = { { -1, 600 }, { 1, 1200 }, { 2, 1200 } };
+	long results[3];
+	size_t bad;
+	char msg[64];
+	cf_executor *ex = check_thread_pool(3);
+	struct check_wait w;
+
+	check_wait_begin(&w);
+	run_until_first_error(ex, items, 3, results, &bad, msg, sizeof(msg));
+	check_wait_end(&w);
+	CHECK_WAITED_ASLEEP(w, "cf_wait with CF_FIRST_EXCEPTION.");
+	cf_executor_free(ex);
+}
+
+/* Another part of the program, sharing the executor: it submits a task of
+ * its own while run_until_first_error is running. */
+struct bystander {
+	cf_executor *ex;
+	cf_status submitted;
+	cf_future *f;
+};
+
+static void *bystander_submits(void *arg)
+{
+	struct bystander *b = arg;
+	const struct item mine = { .value = 7, .ms = 10 };
+
+	check_sleep_ms(30);
+	b->submitted = cf_submit(b->ex, check_item, &mine, sizeof(mine), &b->f);
+	return NULL;
+}
+
+static void shared_executor(void)
+{
+	const struct item items[] = { { -1, 100 }, { 1, 400 }, { 2, 400 }, { 3, 400 } };
+	const struct item after = { .value = 8, .ms = 10 };
+	long results[4];
+	size_t bad;
+	char msg[64];
+	cf_executor *ex = check_thread_pool(2);
+	struct bystander b = { .ex = ex };
+	pthread_t t;
+	cf_future *f;
+	cf_status st;
+
+	pthread_create(&t, NULL, bystander_submits, &b);
+	run_until_first_error(ex, items, 4, results, &bad, msg, sizeof(msg));
+	pthread_join(t, NULL);
+	const char *why = "the executor belongs to the caller, who may share it with the rest "
+			  "of the program.\n    cf_shutdown stops it for everyone: it cancels "
+			  "every pending task, not only yours,\n    and refuses every later "
+			  "submit.  Cancel your own futures, one by one, with\n    "
+			  "cf_future_cancel";
+	CHECK(b.submitted == CF_OK, "another thread submitted a task to the same executor "
+	      "while your call ran, and\n    cf_submit refused it (%s): %s",
+	      cf_strerror(b.submitted), why);
+	st = cf_future_result(b.f, 5.0, NULL, NULL);
+	CHECK(st == CF_OK, "another thread's task, queued on the same executor while your call "
+	      "ran, ended with\n    \"%s\" instead of running: %s", cf_strerror(st), why);
+	cf_future_release(b.f);
+	st = cf_submit(ex, check_item, &after, sizeof(after), &f);
+	CHECK(st == CF_OK, "after your call, the caller's next cf_submit was refused (%s): %s",
+	      cf_strerror(st), why);
+	cf_future_release(f);
+	cf_executor_free(ex);
+}
+
 static void releases(void)
 {
 	const struct item items[] = { { 1, 10 }, { -1, 20 }, { 3, 300 }, { 4, 300 } };
@@ -110,6 +181,9 @@ int main(void)
 		  stops_early, 10);
 	check_run("the first failure in time wins, not the first in the array",
 		  first_in_time, 10);
+	check_run("the caller sleeps until the first failure (no busy polling)", asleep, 10);
+	check_run("only the call's own futures are cancelled: the executor goes on",
+		  shared_executor, 10);
 	check_run("every future is released", releases, 10);
 	return check_end();
 }

@@ -13,13 +13,45 @@ int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(voi
 static atomic_long creates;
 static long fail_at = -1;       /* the creation that fails (0-based), -1: none */
 
+/* Threads created and not yet ended: every thread starts in alive_thread,
+ * which counts it down when its own start routine returns, just before
+ * the thread ends (and so before a pthread_join of it can return). */
+static atomic_long alive;
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *alive_thread(void *arg)
+{
+	struct start s = *(struct start *)arg;
+
+	free(arg);
+	void *ret = s.fn(s.arg);
+	atomic_fetch_sub(&alive, 1);
+	return ret;
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 {
 	long k = atomic_fetch_add(&creates, 1);
+	struct start *s;
+	int err;
 
 	if (k == fail_at)
 		return EAGAIN;
-	return __real_pthread_create(t, a, fn, arg);
+	s = malloc(sizeof(*s));
+	if (!s)
+		return EAGAIN;
+	*s = (struct start){ fn, arg };
+	atomic_fetch_add(&alive, 1);
+	err = __real_pthread_create(t, a, alive_thread, s);
+	if (err) {
+		atomic_fetch_sub(&alive, 1);
+		free(s);
+	}
+	return err;
 }
 
 /* What the tasks record. */
@@ -116,6 +148,27 @@ static void creation_fails(void)
 	CHECK(rc == EAGAIN, "pthread_create failed with EAGAIN, but run_all returned %d", rc);
 }
 
+/* On the failure path the threads already started still run tasks; the
+ * function may return only once they have ended. */
+static void failure_joins(void)
+{
+	long ms = 50;
+
+	setup(40);
+	fail_at = 2;            /* 2 threads run, the third cannot be made */
+	int rc = run_all(40, 4, nap, &ms);
+	long left = atomic_load(&alive), running_now = atomic_load(&running);
+
+	CHECK(left == 0 && running_now == 0,
+	      "the third pthread_create failed and run_all returned, but %ld of the threads "
+	      "it had\n    started were still alive, %ld of them in the middle of a call to "
+	      "fn.  They go on\n    using fn, ctx and the function's own memory after it has "
+	      "returned (a crash, or\n    worse, wrong results).  On the failure path too, "
+	      "join every thread already\n    started before returning",
+	      left, running_now);
+	CHECK(rc == EAGAIN, "pthread_create failed with EAGAIN, but run_all returned %d", rc);
+}
+
 int main(void)
 {
 	check_begin("04-fixed-pool");
@@ -125,5 +178,7 @@ int main(void)
 	check_run("fewer tasks than workers, and no tasks", small_n, 10);
 	check_run("200 000 tiny tasks on 2 workers in under a second", many_tiny, 20);
 	check_run("a failed pthread_create is reported (and nothing hangs)", creation_fails, 10);
+	check_run("after a failed pthread_create, the threads started are joined",
+		  failure_joins, 10);
 	return check_end();
 }

@@ -19,20 +19,37 @@
 #define US_PER_I 20
 #define MAX_THREADS 64
 
-static long work_us[MAX_THREADS];       /* each thread writes only its own slot */
+/* Each thread writes only its own slot. */
+static long work_us[MAX_THREADS];       /* the cost of the cells it computed */
+static double cell_s[MAX_THREADS];      /* the time they took, measured */
 static int wrong_thread;
 
 double cell(long i)
 {
 	int t = omp_get_thread_num();
-
-	if (t < 0 || t >= MAX_THREADS)
-		wrong_thread = 1;
-	else
-		work_us[t] += US_PER_I * i;
+	double start = check_now();
 	struct timespec ts = { 0, US_PER_I * i * 1000L };
+
 	nanosleep(&ts, NULL);
+	if (t < 0 || t >= MAX_THREADS) {
+		wrong_thread = 1;
+	} else {
+		work_us[t] += US_PER_I * i;
+		cell_s[t] += check_now() - start;
+	}
 	return sqrt((double)i);
+}
+
+/* How many cells were running at once, on average, during fill(): the
+ * time all cells took together over the time the loop took.  Cells that
+ * take turns can never exceed 1, however loaded the machine. */
+static double overlap(double loop_s)
+{
+	double cells = 0;
+
+	for (int t = 0; t < MAX_THREADS; t++)
+		cells += cell_s[t];
+	return cells / loop_s;
 }
 
 static void run(int threads, double *imbalance, int *used)
@@ -76,6 +93,23 @@ static void team(void)
 	CHECK(used == 4, "asked for 4 threads, %d of them did any work", used);
 }
 
+static void together(void)
+{
+	double imbalance, start = check_now();
+	int used;
+
+	run(4, &imbalance, &used);
+	double loop_s = check_now() - start, at_once = overlap(loop_s);
+	CHECK(at_once >= 1.5,
+	      "on 4 threads the loop took %.3f s for %.3f s of cells: %.2f cells at a time on "
+	      "average.\n    The threads took turns instead of working together; a "
+	      "`critical` section or an\n    `ordered` region around cell() does that.  "
+	      "Each iteration writes only its own\n    out[i]: there is nothing to protect, "
+	      "so keep the work outside any such region",
+	      loop_s, at_once * loop_s, at_once);
+	printf("    %.2f cells ran at once on average\n", at_once);
+}
+
 static void balanced(int threads, double limit)
 {
 	double imbalance;
@@ -98,6 +132,7 @@ int main(void)
 	check_begin("05-openmp-schedule");
 	check_run("every cell is computed, once, with the right value", correct, 20);
 	check_run("the loop runs on the 4 threads asked for", team, 20);
+	check_show("4 threads compute cells at the same time, not in turns", together, 20);
 	check_show("2 threads share the work evenly", balanced_2, 20);
 	check_show("4 threads share the work evenly", balanced_4, 20);
 	return check_end();

@@ -50,7 +50,11 @@ static void timed(enum when when, const long *ms, const bool *fail, double timeo
 	double took = check_now() - t0;
 
 	CHECK(rc == want_rc, "returned %d, expected %s", rc, want_rc ? "ETIMEDOUT" : "0");
-	CHECK(done == want_done, "*n_done = %zu, expected %zu", done, want_done);
+	CHECK(done == want_done, "*n_done = %zu, expected %zu%s", done, want_done,
+	      rc == 0 && done < want_done ?
+	      ":\n    it returned before its condition held.  A wake-up from pthread_cond_wait "
+	      "means\n    \"something changed, look again\", not \"your condition holds\": "
+	      "test it in a loop" : "");
 	CHECK(took >= lo && took <= hi, "returned after %.3f s, expected between %.2f and %.2f s",
 	      took, lo, hi);
 	for (int i = 0; i < 3; i++)
@@ -114,15 +118,14 @@ static void no_busy_wait(void)
 {
 	const long ms[] = { 500, 500, 500 };
 	struct group g;
-	struct timespec c0, c1;
+	struct check_wait w;
 	pthread_t *threads = start(&g, 3, ms, NULL);
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	check_wait_begin(&w);
 	group_wait(&g, WHEN_ALL_COMPLETED, -1, NULL);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-	double cpu = (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
-	CHECK(cpu < 0.05, "the waiting thread used %.3f s of CPU in a 0.5 s wait: it must "
-	      "sleep on the condition variable, not poll", cpu);
+	check_wait_end(&w);
+	CHECK_WAITED_ASLEEP(w, "pthread_cond_wait (or pthread_cond_timedwait), in a loop "
+			    "that tests the condition.");
 	for (int i = 0; i < 3; i++)
 		pthread_join(threads[i], NULL);
 	group_destroy(&g);
@@ -155,8 +158,19 @@ static void many_waiters(void)
 		w[k] = (struct waiter){ &g, (enum when)(k % 3), -1 };
 		pthread_create(&wt[k], NULL, wait_thread, &w[k]);
 	}
+	int asleep = 0;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;              /* every slot is done after 0.3 s */
 	for (int k = 0; k < 6; k++)
-		pthread_join(wt[k], NULL);      /* a lost wake-up hangs here */
+		if (pthread_timedjoin_np(wt[k], NULL, &until) != 0)
+			asleep++;
+	CHECK(asleep == 0, "%d of the 6 waiting threads still sleep, 2 s after the last slot "
+	      "was done: wake-ups\n    were lost.  These threads wait for different "
+	      "conditions, so the one a\n    pthread_cond_signal wakes may find its own "
+	      "condition false and sleep again,\n    while one whose condition holds is never "
+	      "woken: broadcast", asleep);
 	for (int k = 0; k < 6; k++)
 		CHECK(w[k].rc == 0, "waiter %d returned %d", k, w[k].rc);
 	for (int i = 0; i < 3; i++)

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,9 +53,11 @@ static inline void check_sleep_ms(long ms)
 		;
 }
 
-/* Ends the current check as failed, with a message. */
+/* Ends the current check as failed, with a message.  The failed condition
+ * is named by the function it is in rather than by its line, so that what
+ * the docs quote of a checker's output stays true when the file changes. */
 __attribute__((noreturn, format(printf, 3, 4)))
-static void check_fail_at(int line, const char *expr, const char *fmt, ...)
+static void check_fail_at(const char *func, const char *expr, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,7 +65,7 @@ static void check_fail_at(int line, const char *expr, const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-	printf("\n    (check.c line %d: %s)\n", line, expr);
+	printf("\n    (check.c, %s(): %s)\n", func, expr);
 	fflush(NULL);
 	_exit(1);
 }
@@ -70,8 +73,87 @@ static void check_fail_at(int line, const char *expr, const char *fmt, ...)
 #define CHECK(cond, ...) \
 	do { \
 		if (!(cond)) \
-			check_fail_at(__LINE__, #cond, __VA_ARGS__); \
+			check_fail_at(__func__, #cond, __VA_ARGS__); \
 	} while (0)
+
+/* CPU seconds, user and system, that this process has used so far: every
+ * thread of it, and nothing of other checks, since each check runs in a
+ * process of its own. */
+static inline double check_cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Seconds the calling thread has spent running plus ready to run (on a
+ * run queue, waiting for a free core), or -1 where Linux does not say
+ * (/proc/thread-self/schedstat).  A thread that loops never stops being
+ * one or the other, so this stays near the wall time however loaded the
+ * machine is, where its CPU time alone drops with its share of a core. */
+static inline double check_thread_busy_seconds(void)
+{
+	unsigned long long on_cpu, on_queue;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	int got = f ? fscanf(f, "%llu %llu", &on_cpu, &on_queue) : 0;
+
+	if (f)
+		fclose(f);
+	return got == 2 ? (on_cpu + on_queue) / 1e9 : -1;
+}
+
+/* What a wait cost, measured around a call made by the checking thread. */
+struct check_wait {
+	double wall, cpu, busy;         /* busy: -1 when unknown */
+};
+
+static inline void check_wait_begin(struct check_wait *w)
+{
+	w->busy = check_thread_busy_seconds();
+	w->cpu = check_cpu_seconds();
+	w->wall = check_now();
+}
+
+static inline void check_wait_end(struct check_wait *w)
+{
+	double busy = check_thread_busy_seconds();
+
+	w->wall = check_now() - w->wall;
+	w->cpu = check_cpu_seconds() - w->cpu;
+	w->busy = busy >= 0 && w->busy >= 0 ? busy - w->busy : -1;
+}
+
+/* The most a wait of `wall` seconds may cost, in CPU time (all threads)
+ * and in time running or ready to run (the waiting thread).  A caller
+ * asleep (on a condition variable, in cf_wait, in poll) costs a few
+ * milliseconds of either however long it waits; a loop that keeps asking
+ * "done yet?" is busy the whole wait, and uses about that much CPU on a
+ * quiet machine.  50 ms plus a quarter of the wait lies far from both. */
+static inline double check_wait_allowed(double wall)
+{
+	return 0.05 + 0.25 * wall;
+}
+
+static inline int check_waited_asleep(const struct check_wait *w)
+{
+	double most = check_wait_allowed(w->wall);
+
+	return w->cpu <= most && w->busy <= most;
+}
+
+/* Fails the check when the wait measured in `w` was not spent asleep;
+ * `how` names what sleeps instead. */
+#define CHECK_WAITED_ASLEEP(w, how) \
+	CHECK(check_waited_asleep(&(w)), \
+	      "the caller waited %.2f s; meanwhile the process used %.3f s of CPU, and the " \
+	      "caller\n    was running or ready to run for %.3f s (at most %.3f s allowed " \
+	      "for either).\n    A caller asleep costs a few milliseconds; this much means " \
+	      "a loop that keeps asking\n    \"done yet?\" (busy polling): it takes a core " \
+	      "from the tasks and from the rest of\n    the machine.  Block in a call that " \
+	      "sleeps until something happens:\n    %s", \
+	      (w).wall, (w).cpu, (w).busy, check_wait_allowed((w).wall), (how))
 
 static inline void check_begin(const char *name)
 {
