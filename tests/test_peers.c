@@ -255,3 +255,41 @@ Test(peers, python_examples_print_the_tutorials_output, .timeout = 60)
 	cr_assert_not_null(strstr(r.err, "--workers"), "%s", r.err);
 	run_result_free(&r);
 }
+
+/* -n N gives the folders example N ids, the list the C programs generate
+ * (not the seed's ten): the same names, index for index, and the same
+ * failures. */
+Test(peers, python_folders_looks_up_the_c_programs_ids, .timeout = 60)
+{
+	if (!python3_found())
+		cr_skip_test("python3 is missing");
+	const char *build = getenv("PARLAB_BUILD") ? getenv("PARLAB_BUILD") : "build";
+	struct run_result py, c;
+
+	cr_assert_eq(run_program(&py, 50, "/usr/bin/env", "python3", PY_PEER, "--build", build,
+				 "--example", "folders", "-n", "40", "--scale", "0.01", "--print",
+				 NULL), 0);
+	cr_assert_eq(run_program(&c, 50, built("serial/folders"), "-n", "40", "--scale", "0.01",
+				 "--print", NULL), 0);
+	/* 28 distinct ids, 3 of them bad: both exit 1, as on any failure. */
+	cr_assert_eq(py.status, 1, "%s", py.err);
+	cr_assert_eq(c.status, 1, "%s", c.err);
+	cr_assert_str_eq(py.out, c.out);
+	int py_lines = 0, c_lines = 0;
+	for (const char *p = py.err; (p = strchr(p, '\n')) != NULL; p++)
+		py_lines++;
+	for (const char *p = c.err; (p = strchr(p, '\n')) != NULL; p++)
+		c_lines++;
+	cr_assert_gt(c_lines, 0, "%s", c.err);
+	cr_assert_eq(py_lines, c_lines, "Python:\n%s\nC:\n%s", py.err, c.err);
+	run_result_free(&py);
+	run_result_free(&c);
+
+	/* A share over 100 is refused with one line, as the C programs do. */
+	cr_assert_eq(run_program(&py, 20, "/usr/bin/env", "python3", PY_PEER, "--example",
+				 "folders", "-n", "5", "--bad-percent", "101", NULL), 0);
+	cr_assert_eq(py.status, 2);
+	cr_assert(one_line(py.err), "not one line: %s", py.err);
+	cr_assert_not_null(strstr(py.err, "--bad-percent"), "%s", py.err);
+	run_result_free(&py);
+}

@@ -20,7 +20,8 @@ and, with --json, carries every round's sample ("samples_ns") and the
 
   futures_peer.py [--json] [--quick] [--rounds N] [--build DIR]
   futures_peer.py --example sleep|squares|folders [-n N] [-j N] [--scale F]
-                  [--work-us U] [--api URL] [--ids FILE] [--print]
+                  [--work-us U] [--api URL] [--ids FILE] [--dup-percent P]
+                  [--bad-percent P] [--print]
 
 The second form runs one example by itself, as a student would: with no
 options it prints what the tutorial prints.  docs/report.md ("Peers")
@@ -32,7 +33,6 @@ import json
 import multiprocessing
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -114,6 +114,52 @@ def spin_us(us):
 
 SEED_SECONDS = [3, 1, 2]
 SEED_IDS = [1234, 5678, 9012, 1234, 3456, 7890, 5678, 2468, 1234, 1357]
+# -n's generated lists, as workloads/folders_work.h defaults them.
+DUP_PERCENT = 30
+BAD_PERCENT = 10
+_MASK64 = (1 << 64) - 1
+
+
+def generate_ids(n, dup=DUP_PERCENT, bad=BAD_PERCENT):
+    """-n N: the list the C programs generate (generate_ids() in
+    workloads/folders_work.c, the same splitmix64 stream from the same
+    seed, so the same list): `dup` percent of the N ids repeat an earlier
+    distinct id, `bad` percent of the distinct ids fail (ending in 404 and
+    403 in turn)."""
+    state = 0x70617261  # fixed: the list is an input
+
+    def below(k):  # a number in [0, k)
+        nonlocal state
+        state = (state + 0x9E3779B97F4A7C15) & _MASK64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return (z ^ (z >> 31)) % k
+
+    def percent_of(count, percent):
+        return (count * percent + 50) // 100
+
+    dups = min(percent_of(n, dup), n - 1) if n > 0 else 0  # the first id is new
+    distinct = n - dups
+    bads = percent_of(distinct, bad)
+    ids, news, used, bad_seen = [], [], set(), 0
+    for i in range(n):
+        if i > 0 and below(n - i) < dups - (i - len(news)):
+            ids.append(news[below(len(news))])
+            continue
+        # A new id: good ones are 4 to 9 digits and never end in 403/404.
+        is_bad = below(distinct - len(news)) < bads - bad_seen
+        while True:
+            new = 1000 + below(999_999_000)
+            if is_bad:
+                new = new // 1000 * 1000 + (403 if bad_seen % 2 else 404)
+            if (is_bad or new % 1000 not in (403, 404)) and new not in used:
+                break
+        used.add(new)
+        news.append(new)
+        ids.append(new)
+        bad_seen += is_bad
+    return ids
 
 
 def task(n, scale=1.0, work_us=0):
@@ -203,9 +249,16 @@ def read_ids(path):
 
 
 def example_folders(o):
-    ids = read_ids(o.ids) if o.ids else SEED_IDS
-    if o.tasks_given:
-        ids = ids[:o.tasks]
+    # As the C programs: --ids FILE (its first N with -n), else -n N
+    # generated ids, else the seed's ten.
+    if o.ids:
+        ids = read_ids(o.ids)
+        if o.tasks_given:
+            ids = ids[:o.tasks]
+    elif o.tasks_given:
+        ids = generate_ids(o.tasks, o.dup_percent, o.bad_percent)
+    else:
+        ids = SEED_IDS
     server = None
     api = o.api
     if not api:  # our own server, as the C programs start one
@@ -416,26 +469,6 @@ def inner_wall(stdout):
     return None
 
 
-def make_ids(n, seed=7):
-    """n folder ids: about 30 % repeats of earlier ones and 10 % of the
-    distinct ones failing (ending in 404 or 403), the same every run."""
-    rng = random.Random(seed)
-    ids, distinct = [], []
-    for i in range(n):
-        if distinct and rng.random() < 0.30:
-            ids.append(rng.choice(distinct))
-            continue
-        if rng.random() < 0.10:
-            new = rng.randrange(100, 1_000_000) * 1000 + (404 if i % 2 else 403)
-        else:
-            new = rng.randrange(10_000_000, 1_000_000_000)
-            if new % 1000 in (403, 404):
-                new += 1
-        distinct.append(new)
-        ids.append(new)
-    return ids
-
-
 def summary_field(text, word):
     """The number before `word` in a summary line ("3 failed" -> 3)."""
     parts = text.replace(",", " ").split()
@@ -574,7 +607,7 @@ def run_examples(out, args, env, k, timeout):
     try:
         with tempfile.NamedTemporaryFile("w", prefix="parlab-ids-", suffix=".txt",
                                          delete=False) as f:
-            f.write("\n".join(str(i) for i in make_ids(int(p[1]))) + "\n")
+            f.write("\n".join(str(i) for i in generate_ids(int(p[1]))) + "\n")
             ids_file = f.name
         given = p + ["--api", server.url, "--ids", ids_file]
         compare(out, "folders", p, given, [prog("folders")] + given, env, k, timeout,
@@ -737,6 +770,13 @@ def nonnegative_float(text):
     return v
 
 
+def percent_arg(text):
+    v = nonnegative_int(text)
+    if v > 100:
+        raise argparse.ArgumentTypeError(f"'{text}' is over 100")
+    return v
+
+
 def rounds_arg(text):
     v = positive_int(text)
     if v > 64:
@@ -756,7 +796,9 @@ def main(argv):
                    help="the build tree of the C programs (default: $PARLAB_BUILD or build)")
     p.add_argument("--example", choices=sorted(EXAMPLES),
                    help="run one tutorial example in Python instead of the benchmark")
-    p.add_argument("-n", "--tasks", type=nonnegative_int, metavar="N", help="how many tasks")
+    p.add_argument("-n", "--tasks", type=nonnegative_int, metavar="N",
+                   help="how many tasks (folders: N ids, generated as the C programs "
+                        "generate them, or the first N of --ids)")
     p.add_argument("-j", "--workers", type=positive_int, metavar="N",
                    help="workers (default: the tutorial's 3, 4 or 5)")
     p.add_argument("--scale", type=nonnegative_float, default=1.0, metavar="F",
@@ -765,6 +807,12 @@ def main(argv):
                    help="CPU work per task in microseconds")
     p.add_argument("--api", metavar="URL", help="folders: the folder API (default: our own server)")
     p.add_argument("--ids", metavar="FILE", help="folders: the ids, from FILE")
+    p.add_argument("--dup-percent", type=percent_arg, default=DUP_PERCENT, metavar="P",
+                   help="folders with -n: the share of the list that repeats an earlier id "
+                        f"(default {DUP_PERCENT})")
+    p.add_argument("--bad-percent", type=percent_arg, default=BAD_PERCENT, metavar="P",
+                   help="folders with -n: the share of distinct ids that fail "
+                        f"(default {BAD_PERCENT})")
     p.add_argument("--print", action="store_true", help="print every result")
     args = p.parse_args(argv)
     if args.example:
