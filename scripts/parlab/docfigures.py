@@ -26,7 +26,8 @@ that holds spaces ("row=Code complexity" or row="Code complexity").
 
 FORMAT (results rows default to `est`, the others to `col=value`):
     est          the median and its interval as the report writes it,
-                 "1.86 [1.77, 1.90]", or "n.d. (...)" when not determined
+                 "1.86 [1.77, 1.90]", or "n.d. (...)" when not determined;
+                 for a targets row, its ratio with its interval
     value        the median alone (it is then wrong to quote an
                  undetermined figure: that is an error)
     col=NAME     the text of column NAME
@@ -145,6 +146,8 @@ def render(report, spec):
     source, terms, options = parse(spec)
     index = select(report, source, terms, spec)
     row = report.table(source)[index]
+    if source == "targets" and "est" in options:
+        return est(TargetRatio(row), int(options.get("digits") or 3))
     if source != "results" or "col" in options:
         text = row.get(options.get("col", "value"))
         if text is None:
@@ -183,6 +186,17 @@ class Scaled:
         self.ci_lo = None if row.ci_lo is None else row.ci_lo * factor
         self.ci_hi = None if row.ci_hi is None else row.ci_hi * factor
         self.status = row.status
+
+
+class TargetRatio:
+    """A targets.csv row's ratio and interval, determined when the target
+    got a verdict (met or missed)."""
+
+    def __init__(self, row):
+        def num(k):
+            return float(row[k]) if row.get(k) else None
+        self.value, self.ci_lo, self.ci_hi = num("ratio"), num("ratio_lo"), num("ratio_hi")
+        self.status = "ok" if row.get("verdict") in ("met", "missed") else "not-determined"
 
 
 def first_sentence(text):

@@ -18,6 +18,10 @@ overhead,squares,thread-pool,2,100000,0,1,unpinned,overhead_ns_per_task,580.2,46
 VERDICTS = '''"row","futures_says","threads_says","evidence","verdict"
 "Code complexity","low","high","pmccabe","Does not hold in this code: the executor is not simpler. OpenMP is."
 '''
+TARGETS = '''"target","figure","compared_with","ratio","ratio_lo","ratio_hi","goal","verdict","command"
+"2. spin, across cores","cf","floor","0.03166","0.02706","0.0359","<= 0.2","met","x"
+"2. idle, across cores","cf","floor","1.217","1.189","1.264","<= 1.2","not determined (the interval holds the goal)","x"
+'''
 FACTS = "key,value\ncells,182\nduration,7 min 22 s\n"
 
 
@@ -26,7 +30,8 @@ class DocFigures(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory(prefix="parlab-docfigures-")
         self.report = os.path.join(self.tmp.name, "report")
         os.makedirs(self.report)
-        for name, text in (("results.csv", RESULTS), ("verdicts.csv", VERDICTS), ("facts.csv", FACTS)):
+        for name, text in (("results.csv", RESULTS), ("verdicts.csv", VERDICTS), ("facts.csv", FACTS),
+                           ("targets.csv", TARGETS)):
             with open(os.path.join(self.report, name), "w") as f:
                 f.write(text)
         self.doc = os.path.join(self.tmp.name, "doc.md")
@@ -85,6 +90,14 @@ class DocFigures(unittest.TestCase):
         _, text, _ = self.run_on(f"{v}<!-- /fig -->, {f}<!-- /fig --> cells\n", "--fix")
         self.assertIn(f"{v}Does not hold in this code: the executor is not simpler.<!-- /fig -->", text)
         self.assertIn(f"{f}182<!-- /fig --> cells", text)
+
+    def test_a_target_ratio_with_its_interval(self):
+        _, text, _ = self.run_on('<!-- fig: targets "target~spin" | est --><!-- /fig -->, '
+                                 '<!-- fig: targets "target~idle" | est --><!-- /fig -->, '
+                                 '<!-- fig: targets "target~idle" | col=verdict --><!-- /fig -->\n', "--fix")
+        self.assertIn("-->0.0317 [0.0271, 0.0359]<!--", text)
+        self.assertIn("-->n.d. (1.22 [1.19, 1.26])<!--", text, "no verdict, so not determined")
+        self.assertIn("-->not determined (the interval holds the goal)<!--", text)
 
     def test_markers_in_code_blocks_are_left_alone_and_unclosed_ones_fail(self):
         fenced = "```\n<!-- fig: results model=nobody -->x<!-- /fig -->\n```\n"
