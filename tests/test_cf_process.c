@@ -751,8 +751,30 @@ Test(cf_process, sigkill_one_of_several_workers, .timeout = 60)
 		cr_expect(wait_gone(kids[i], 1.0), "worker %d still runs", (int)kids[i]);
 }
 
+/* What cf_executor_broken_reason must say after each misdeed, besides
+ * naming worker 0 (NULL: nothing more is sure).  Under ASan a SIGSEGV
+ * is caught and the worker exits 1 instead. */
+static const char *misdeed_reason(enum misdeed m)
+{
+	switch (m) {
+	case DIE_EXIT_3: return "ended: exited with status 3";
+	case DIE_EXIT_0: return "ended: exited with status 0";
+	case DIE_SEGV: return CF_TEST_SANITIZED ? "ended: " : "ended: killed by signal 11";
+	case DIE_ABORT: return "ended: killed by signal 6";
+	case DIE_SIGKILL_SELF: return "ended: killed by signal 9";
+	case DIE_CLOSE_RESULTS: return "ended";
+	case SEND_GARBAGE: case SEND_BAD_VERSION: case SEND_BAD_TYPE: case SEND_TOO_LONG:
+		return "sent a corrupt frame: ";
+	case SEND_HELLO: case SEND_WRONG_ID: return "sent an unexpected frame";
+	case SEND_INIT_FAILED: return "the initializer failed in worker 0";
+	case SEND_SHORT_FRAME: return NULL;
+	}
+	return NULL;
+}
+
 /* A task that kills its worker in one of several ways: the task and the
- * pending ones fail with CF_BROKEN within 2 s, and everything is cleaned. */
+ * pending ones fail with CF_BROKEN within 2 s, the pool says why, and
+ * everything is cleaned. */
 static void check_misdeed_breaks_pool(enum misdeed m)
 {
 	int fds = count_fds(), threads = count_threads();
@@ -771,6 +793,12 @@ static void check_misdeed_breaks_pool(enum misdeed m)
 	cr_expect_lt(took, 2.0, "%s: the pool broke after %.2f s", misdeed_name(m), took);
 	for (int i = 0; i < 4; i++)
 		expect_status(pending[i], CF_BROKEN, BOUND, misdeed_name(m));
+	const char *why = cf_executor_broken_reason(ex), *want = misdeed_reason(m);
+	cr_assert_not_null(why, "%s: a broken pool gives no reason", misdeed_name(m));
+	cr_expect(strstr(why, "worker 0 (pid "), "%s: the reason names no worker: %s",
+		  misdeed_name(m), why);
+	cr_expect(!want || strstr(why, want), "%s: the reason is \"%s\", not \"...%s...\"",
+		  misdeed_name(m), why, want);
 	release_ok(bad);
 	release_all(pending, 4);
 	check_broken_pool_ends_clean(ex, fds, threads);

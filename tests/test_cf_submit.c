@@ -183,6 +183,22 @@ Test(cf_executor, thread_name_prefix_thread, .timeout = 30)
 	cr_expect_str_eq((const char *)name, "cf_0", "the default prefix is \"cf\"");
 	release_ok(f);
 	cf_executor_free(ex);
+	/* Linux keeps 15 bytes: a prefix that fits with its number is whole,
+	 * a longer one is cut and keeps the number. */
+	static const char *const cases[][2] = {
+		{ "SpecialPool", "SpecialPool_0" },
+		{ "SpecialPoolName", "SpecialPoolNa_0" },
+		{ "AVeryLongPrefixIndeed", "AVeryLongPref_0" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		opts.thread_name_prefix = cases[i][0];
+		ex = make_pool_opts("thread", &opts);
+		f = submit_ok(ex, thread_name_task, NULL, 0);
+		cr_assert_eq(cf_future_result(f, BOUND, &name, NULL), CF_OK);
+		cr_expect_str_eq((const char *)name, cases[i][1], "prefix %s", cases[i][0]);
+		release_ok(f);
+		cf_executor_free(ex);
+	}
 }
 
 /* Makes every later pthread_create with default attributes fail, by

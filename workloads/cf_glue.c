@@ -1,7 +1,25 @@
 #include "cf_glue.h"
 #include "stats.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
 const char *const pl_cf_backends[] = { "thread", "process", NULL };
+
+const char *pl_cf_why(cf_executor *ex, cf_status st)
+{
+	static char buf[320];
+	const char *why = st == CF_BROKEN ? cf_executor_broken_reason(ex) : NULL;
+
+	if (why)
+		snprintf(buf, sizeof(buf), "%s: %s", cf_strerror(st), why);
+	else if (st == CF_SYSTEM && errno)
+		snprintf(buf, sizeof(buf), "%s: %s", cf_strerror(st), strerror(errno));
+	else
+		snprintf(buf, sizeof(buf), "%s", cf_strerror(st));
+	return buf;
+}
 
 void pl_count_cf_workers(cf_executor *ex)
 {

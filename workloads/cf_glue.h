@@ -8,6 +8,12 @@
 /* "thread", "process", NULL: the choices of --executor. */
 extern const char *const pl_cf_backends[];
 
+/* What a cf status means for the programs' messages: cf_strerror(st),
+ * and for CF_BROKEN why ex broke ("executor is broken: worker 1 (pid
+ * 4711) ended: killed by signal 9 (Killed)"); for CF_SYSTEM the system's
+ * word from errno.  ex may be NULL.  A static buffer: one thread. */
+const char *pl_cf_why(cf_executor *ex, cf_status st);
+
 /* Adds the threads and processes ex created to the --stats counters. */
 void pl_count_cf_workers(cf_executor *ex);
 

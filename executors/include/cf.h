@@ -114,7 +114,10 @@ typedef struct cf_options {
 	/* Workers at most; 0 picks the backend's default: min(32, cores + 4)
 	 * threads like Python's ThreadPoolExecutor, or one process per core. */
 	int max_workers;
-	/* Thread names "prefix_0", "prefix_1", ... (NULL: "cf"). */
+	/* Thread names "prefix_0", "prefix_1", ... (NULL: "cf").  Linux
+	 * keeps 15 bytes of a name: a longer "prefix_N" keeps its number and
+	 * as much of the prefix as fits ("SpecialPool_4" whole, a 15-byte
+	 * prefix as "SpecialPoolNa_4"). */
 	const char *thread_name_prefix;
 	/* Run once in every worker before its first task, with a copy of the
 	 * initarg bytes (like Python's initargs, which are pickled); a nonzero
@@ -163,13 +166,19 @@ cf_status cf_shutdown(cf_executor *ex, bool wait, bool cancel_futures);
  * cannot wait for itself: free it from elsewhere. */
 void cf_executor_free(cf_executor *ex);
 
+/* Why ex is broken, as the message of Python's BrokenProcessPool says:
+ * "worker 1 (pid 4711) ended: killed by signal 9 (Killed)", "the
+ * initializer failed in worker 0 (pid 4712): initializer returned 3",
+ * "cannot start a worker process: Too many open files".  NULL while ex is
+ * not broken; the text stays valid and unchanged until ex is freed. */
+const char *cf_executor_broken_reason(cf_executor *ex);
+
 typedef struct cf_executor_stats {
 	size_t threads_created;         /* worker threads started so far */
 	size_t processes_created;       /* worker processes started so far */
 	size_t helper_threads;          /* threads besides workers (the
 					 * process pool's manager) */
 	size_t tasks_completed;         /* tasks that ran to the end */
-	size_t callback_errors;         /* done callbacks that returned nonzero */
 } cf_executor_stats;
 
 cf_status cf_executor_stats_get(cf_executor *ex, cf_executor_stats *stats);
@@ -209,6 +218,12 @@ cf_status cf_future_exception(cf_future *f, double timeout,
  * It must not release f. */
 typedef int (*cf_done_fn)(cf_future *f, void *arg);
 cf_status cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
+
+/* Done callbacks that returned nonzero so far, in this whole process.
+ * Not per executor: a callback runs for a future, which may outlive its
+ * executor, in whatever thread completes it or adds it (Python logs a
+ * raising callback and does not count it anywhere). */
+size_t cf_callback_errors(void);
 
 /* Gives up the caller's reference.  A running task still runs; its result
  * is dropped.  CF_INVALID_STATE for a second release when detectable. */
@@ -322,7 +337,11 @@ cf_status cf_as_completed_new(cf_future *const *fs, size_t n, double timeout,
 			      cf_as_completed **out);
 
 /* CF_OK with the next done future; CF_END when all were given;
- * CF_TIMEOUT when the deadline passed first. */
+ * CF_TIMEOUT when the deadline passed first.  The iterator holds a
+ * reference to each future until it gives it, and to the one it gave
+ * until the next call: a caller that released its own references may
+ * read *f until then, and the iteration never keeps futures (and their
+ * results) it has given alive, as CPython's does not. */
 cf_status cf_as_completed_next(cf_as_completed *it, cf_future **f);
 
 void cf_as_completed_free(cf_as_completed *it);

@@ -40,6 +40,7 @@ cf_status cf_executor_new(const char *backend, const cf_options *opts, cf_execut
 	if (!ex)
 		return CF_NOMEM;
 	ex->backend = b;
+	atomic_init(&ex->refs, 1);
 	/* The same setting makes idle workers poll for work and waiting
 	 * callers poll for results: a hand-off then costs no sleep on
 	 * either side.  A backend may choose its own. */
@@ -106,6 +107,19 @@ cf_status cf_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 	return ex->backend->shutdown(ex, wait, cancel_futures);
 }
 
+void cf__executor_ref(cf_executor *ex)
+{
+	atomic_fetch_add_explicit(&ex->refs, 1, memory_order_relaxed);
+}
+
+void cf__executor_unref(cf_executor *ex)
+{
+	if (atomic_fetch_sub_explicit(&ex->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	ex->backend->destroy(ex);
+	free(ex);
+}
+
 void cf_executor_free(cf_executor *ex)
 {
 	if (!ex)
@@ -115,8 +129,12 @@ void cf_executor_free(cf_executor *ex)
 	 * its running threads would crash them, so nothing is done. */
 	if (ex->backend->shutdown(ex, true, false) == CF_INVALID_STATE)
 		return;
-	ex->backend->destroy(ex);
-	free(ex);
+	cf__executor_unref(ex);
+}
+
+const char *cf_executor_broken_reason(cf_executor *ex)
+{
+	return ex ? ex->backend->broken_reason(ex) : NULL;
 }
 
 cf_status cf_executor_stats_get(cf_executor *ex, cf_executor_stats *stats)
@@ -125,6 +143,5 @@ cf_status cf_executor_stats_get(cf_executor *ex, cf_executor_stats *stats)
 		return CF_INVALID_ARGUMENT;
 	memset(stats, 0, sizeof(*stats));
 	ex->backend->stats(ex, stats);
-	stats->callback_errors = atomic_load(&cf__callback_errors);
 	return CF_OK;
 }

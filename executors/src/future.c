@@ -68,7 +68,12 @@ _Static_assert(offsetof(struct cf_bytes, inline_buf) == 0,
 #define FUTURE_MAGIC 0xcf7f0001u
 #define FUTURE_DEAD  0xcf7fdeadu
 
-atomic_size_t cf__callback_errors;
+static atomic_size_t callback_errors;
+
+size_t cf_callback_errors(void)
+{
+	return atomic_load(&callback_errors);
+}
 
 bool cf__future_valid(const cf_future *f)
 {
@@ -168,7 +173,7 @@ static void run_callbacks(cf_future *f, struct cf_callback *cb)
 	while (cb) {
 		struct cf_callback *next = cb->next;
 		if (cb->fn(f, cb->arg) != 0)
-			atomic_fetch_add(&cf__callback_errors, 1);
+			atomic_fetch_add(&callback_errors, 1);
 		free(cb);
 		cb = next;
 	}

@@ -255,20 +255,28 @@ struct cf_backend {
 	cf_status (*shutdown)(cf_executor *ex, bool wait, bool cancel_futures);
 	void (*destroy)(cf_executor *ex);
 	void (*stats)(cf_executor *ex, cf_executor_stats *stats);
+	/* Why the pool is broken, or NULL while it is not; the text never
+	 * changes once the pool is broken. */
+	const char *(*broken_reason)(cf_executor *ex);
 };
 
+/* An executor lives until cf_executor_free and every map iterator made
+ * from it are done with it: an iterator submits as it is read, and may be
+ * read after the caller freed the executor (it then gets CF_SHUTDOWN from
+ * the shut-down backend, never freed memory). */
 struct cf_executor {
 	const struct cf_backend *backend;
 	void *impl;
+	atomic_int refs;                /* the caller's, one per live map */
 	int max_workers;
 	/* How long cf_future_result & co. poll a future of this executor
 	 * before sleeping on its condition variable, in ns (0: never). */
 	unsigned result_spin_ns;
 };
 
-/* Done callbacks that returned nonzero, process-wide: a callback may run
- * after its executor is gone, so the count cannot live in the executor. */
-extern atomic_size_t cf__callback_errors;
+void cf__executor_ref(cf_executor *ex);
+/* Drops a reference; the last one destroys the (shut down) backend. */
+void cf__executor_unref(cf_executor *ex);
 
 /* Queues futures made by cf__future_new; the backend takes its own
  * references.  *accepted: how many, from the first, were queued. */

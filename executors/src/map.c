@@ -299,6 +299,10 @@ struct cf_map_iter {
 	cf_future *held;        /* future whose result was given last */
 	bool results_fast;      /* the last wait was short: wait_for_next */
 
+	/* Why the last submit failed (CF_SHUTDOWN once the executor was
+	 * shut down or freed): given when the reader reaches a chunk that
+	 * could not be submitted, after the results of those that were. */
+	cf_status submit_status;
 	cf_status final;        /* CF_OK while iterating */
 	cf_error error;
 	size_t error_index;
@@ -382,6 +386,8 @@ static cf_status top_up(cf_map_iter *it)
 	size_t first = it->next_submit, n = 0, accepted = 0;
 	cf_status st = CF_OK;
 
+	if (it->submit_status != CF_OK)
+		return it->submit_status;
 	if (it->next_submit - it->next_consume > it->window / 2)
 		return CF_OK;
 	while (first + n < it->nchunks && first + n - it->next_consume < it->window) {
@@ -402,6 +408,7 @@ static cf_status top_up(cf_map_iter *it)
 			cf__future_unref(it->burst[i]);
 	}
 	it->next_submit += accepted;
+	it->submit_status = st;
 	return st;
 }
 
@@ -512,6 +519,7 @@ static cf_status map_start(cf_executor *ex, cf_fn fn, const void *items, size_t 
 	if (!it)
 		return CF_NOMEM;
 	it->ex = ex;
+	cf__executor_ref(ex);
 	it->fn = fn;
 	it->items = items;
 	it->item_size = item_size;
@@ -529,9 +537,7 @@ static cf_status map_start(cf_executor *ex, cf_fn fn, const void *items, size_t 
 	it->ring = calloc(it->window, sizeof(*it->ring));
 	it->burst = calloc(it->window, sizeof(*it->burst));
 	if (!it->ring || !it->burst) {
-		free(it->ring);
-		free(it->burst);
-		free(it);
+		cf_map_free(it);
 		return CF_NOMEM;
 	}
 	cf_status st = top_up(it);
@@ -617,8 +623,9 @@ cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size)
 	drop_held(it);
 	if (it->next_consume == it->nchunks)
 		return finish(it, CF_END);
+	/* Chunks already submitted are read even when no more can be. */
 	st = top_up(it);
-	if (st != CF_OK)
+	if (st != CF_OK && it->next_consume == it->next_submit)
 		return finish(it, st);
 
 	cf_future *f = it->ring[it->next_consume % it->window];
@@ -766,8 +773,10 @@ void cf_map_free(cf_map_iter *it)
 {
 	if (!it)
 		return;
-	finish(it, CF_END);
+	if (it->ring)
+		finish(it, CF_END);
 	free(it->ring);
 	free(it->burst);
+	cf__executor_unref(it->ex);
 	free(it);
 }

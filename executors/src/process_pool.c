@@ -34,10 +34,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <link.h>
+#include <sys/auxv.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,6 +114,13 @@ struct process_pool {
 	int wake_fd;                    /* eventfd: callers -> manager */
 	int epoll_fd;                   /* the manager's: wake_fd, workers */
 	atomic_bool must_break;         /* a borrower saw a dead or bad worker */
+	/* Why the pool broke, for cf_executor_broken_reason (the first cause
+	 * seen wins), and the worker it names, whose own exit status ends
+	 * the sentence once it is reaped (ended: its pipe closed, so it is
+	 * exiting; give it a moment before the kill). */
+	char why[224];
+	struct worker *culprit;
+	bool culprit_ended;
 	atomic_int borrowers;           /* callers inside the pool's code */
 	pthread_cond_t borrowers_cond;  /* destroy waits for none */
 
@@ -119,12 +130,40 @@ struct process_pool {
 
 	int max_tasks_per_child;
 	char exe[PATH_MAX];
+	/* The program file as it was when the pool was made, kept open: when
+	 * exe is replaced or deleted (make, an upgrade) a worker still starts
+	 * the same program, through /proc/<pid>/fd/<exe_fd>. */
+	int exe_fd;
+	dev_t exe_dev;
+	ino_t exe_ino;
+	const char *exe_problem;        /* why no worker can start, or NULL */
 	unsigned char *init_frame;      /* fnref + initarg, or NULL */
 	size_t init_frame_len;
 
 	atomic_size_t processes_created;
 	atomic_size_t tasks_completed;
 };
+
+/* Records why the pool must break, unless a cause is known already.
+ * Lock held. */
+static void note_broken_locked(struct process_pool *p, struct worker *w, bool ended,
+			       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->why[0] || p->broken)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+	p->culprit = w;
+	p->culprit_ended = ended;
+}
+
+static int worker_index(const struct worker *w)
+{
+	return (int)(w - w->pool->workers);
+}
 
 static void wake_manager(struct process_pool *p)
 {
@@ -318,6 +357,20 @@ close_tasks:
 	return err;
 }
 
+/* The path that starts this program: its name while that still names the
+ * same file, else the descriptor kept open on it, by way of this
+ * process's /proc entry (the child's own descriptors are closed by then;
+ * the parent's stay open). */
+static const char *exe_to_start(struct process_pool *p, char *buf, size_t size)
+{
+	struct stat now;
+
+	if (stat(p->exe, &now) == 0 && now.st_dev == p->exe_dev && now.st_ino == p->exe_ino)
+		return p->exe;
+	snprintf(buf, size, "/proc/%ld/fd/%d", (long)getpid(), p->exe_fd);
+	return buf;
+}
+
 /* Starts the program again as a worker on these pipes; its pid in *pid. */
 static int spawn_process(struct process_pool *p, const int tasks[2], const int results[2],
 			 pid_t *pid)
@@ -344,7 +397,8 @@ static int spawn_process(struct process_pool *p, const int tasks[2], const int r
 	posix_spawn_file_actions_adddup2(&actions, results[1], WORKER_RESULTS_FD);
 	posix_spawn_file_actions_addclosefrom_np(&actions, WORKER_RESULTS_FD + 1);
 	char *argv[] = { p->exe, NULL };
-	err = posix_spawn(pid, p->exe, &actions, NULL, argv, env);
+	char kept[64];
+	err = posix_spawn(pid, exe_to_start(p, kept, sizeof(kept)), &actions, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&actions);
 	free(env);
 	return err;
@@ -358,6 +412,8 @@ static int spawn_worker(struct process_pool *p, struct worker *w)
 	int tasks[2], results[2], err;
 	pid_t pid;
 
+	if (p->exe_problem)
+		return ENOEXEC;
 	err = open_pipes(tasks, results);
 	if (err)
 		return err;
@@ -394,13 +450,32 @@ static int spawn_worker(struct process_pool *p, struct worker *w)
 	return 0;
 }
 
+/* Waits up to grace_s for pid to exit on its own; true if it did, with
+ * its wait status in *status. */
+static bool exited_within(pid_t pid, double grace_s, int *status)
+{
+	double end = cf__now() + grace_s;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return true;
+		if ((r < 0 && errno != EINTR) || cf__now() >= end)
+			return false;
+		usleep(1000);
+	}
+}
+
 /* Closes and reaps a worker that is no longer ready (its slot is kept
- * until then so that nobody reuses it). */
-static void reap_worker(struct process_pool *p, struct worker *w, bool kill_it)
+ * until then so that nobody reuses it).  With kill_it, it is first given
+ * grace_s to exit by itself.  Returns its wait status (-1: unknown). */
+static int reap_worker(struct process_pool *p, struct worker *w, bool kill_it, double grace_s)
 {
 	pid_t pid = w->pid;
+	int status = -1;
+	bool reaped = kill_it && grace_s > 0 && exited_within(pid, grace_s, &status);
 
-	if (kill_it)
+	if (kill_it && !reaped)
 		kill(pid, SIGKILL);     /* its result pipe hangs up: that frees a
 					 * writer waiting for room in its task
 					 * pipe and a borrower waiting on it */
@@ -414,11 +489,29 @@ static void reap_worker(struct process_pool *p, struct worker *w, bool kill_it)
 	pthread_mutex_unlock(&w->send_lock);
 	cf__frame_reader_clear(&w->reader);
 	pthread_mutex_unlock(&w->read_lock);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while (!reaped && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	pthread_mutex_lock(&p->lock);
 	w->pid = 0;
 	pthread_mutex_unlock(&p->lock);
+	return status;
+}
+
+/* Ends the reason with how the worker it names ended, once reaped.
+ * Lock held. */
+static void append_exit_status(struct process_pool *p, int status)
+{
+	size_t len = strlen(p->why);
+	char *end = p->why + len;
+	size_t room = sizeof(p->why) - len;
+
+	if (status < 0)
+		return;
+	if (WIFSIGNALED(status))
+		snprintf(end, room, ": killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		snprintf(end, room, ": exited with status %d", WEXITSTATUS(status));
 }
 
 /* Breaks the pool: every future not yet done fails with CF_BROKEN, every
@@ -428,7 +521,25 @@ static void break_pool(struct process_pool *p)
 	cf_future *running[p->max_workers * WORKER_DEPTH];
 	int nrunning = 0;
 
+	/* The worker the reason names goes first, so that the reason is
+	 * whole before anyone can see the pool broken: given a moment, a
+	 * worker whose pipe closed tells by its exit status why it ended. */
 	pthread_mutex_lock(&p->lock);
+	struct worker *culprit = p->culprit && p->culprit->pid ? p->culprit : NULL;
+	if (culprit)
+		culprit->ready = false;
+	pthread_mutex_unlock(&p->lock);
+	if (culprit) {
+		int status = reap_worker(p, culprit, true, p->culprit_ended ? 0.5 : 0);
+		pthread_mutex_lock(&p->lock);
+		if (p->culprit_ended)
+			append_exit_status(p, status);
+		pthread_mutex_unlock(&p->lock);
+	}
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->why[0])
+		snprintf(p->why, sizeof(p->why), "the pool's manager thread failed");
 	p->broken = true;
 	cf_future *queued = cf__queue_take_all(&p->queue);
 	for (int i = 0; i < p->max_workers; i++) {
@@ -444,7 +555,7 @@ static void break_pool(struct process_pool *p)
 
 	for (int i = 0; i < p->max_workers; i++)
 		if (p->workers[i].pid)
-			reap_worker(p, &p->workers[i], true);
+			reap_worker(p, &p->workers[i], true, 0);
 	for (int i = 0; i < nrunning; i++) {
 		cf__future_abandon(running[i], CF_BROKEN);
 		cf__future_unref(running[i]);
@@ -472,10 +583,16 @@ static int dispatch(struct process_pool *p)
 		pthread_mutex_unlock(&p->lock);
 		if (!w)
 			break;  /* slots held by retiring workers: wait for them */
-		if (spawn_worker(p, w) != 0) {
-			if (alive == 0)
-				return -1;      /* no worker at all can start */
-			break;
+		int err = spawn_worker(p, w);
+		if (err) {
+			if (alive > 0)
+				break;
+			/* No worker at all can start. */
+			pthread_mutex_lock(&p->lock);
+			note_broken_locked(p, NULL, false, "cannot start a worker process: %s",
+					   p->exe_problem ? p->exe_problem : strerror(err));
+			pthread_mutex_unlock(&p->lock);
+			return -1;
 		}
 	}
 
@@ -585,6 +702,40 @@ struct frame_in {
 	unsigned char *payload;
 };
 
+/* Says why a frame from w breaks the pool (h: the frame, when whole). */
+static void note_bad_frame(struct process_pool *p, struct worker *w, enum cf_frame_status st,
+			   enum cf_wire_error wire_error, const struct cf_wire_header *h,
+			   const unsigned char *payload)
+{
+	int i = worker_index(w), err = errno;
+	long pid = (long)w->pid;
+	cf_error e;
+
+	pthread_mutex_lock(&p->lock);
+	if (st == CF_FRAME_EOF)
+		note_broken_locked(p, w, true, "worker %d (pid %ld) ended", i, pid);
+	else if (st == CF_FRAME_CORRUPT && wire_error == CF_WIRE_OK)
+		note_broken_locked(p, w, true, "worker %d (pid %ld) ended in the middle of a frame",
+				   i, pid);
+	else if (st == CF_FRAME_CORRUPT)
+		note_broken_locked(p, w, false, "worker %d (pid %ld) sent a corrupt frame: %s", i,
+				   pid, cf_wire_strerror(wire_error));
+	else if (st == CF_FRAME_IO_ERROR)
+		note_broken_locked(p, w, false, "reading from worker %d (pid %ld): %s", i, pid,
+				   strerror(err));
+	else if (st == CF_FRAME_NOMEM)
+		note_broken_locked(p, w, false, "no memory for a frame from worker %d", i);
+	else if (h && h->type == CF_WIRE_INIT_FAILED &&
+		 cf_wire_get_error(payload, h->length, &e) == CF_WIRE_OK)
+		note_broken_locked(p, w, false, "the initializer failed in worker %d (pid %ld): %s",
+				   i, pid, e.message);
+	else if (h)
+		note_broken_locked(p, w, false, "worker %d (pid %ld) sent an unexpected frame "
+				   "(type %d, id %llu)", i, pid, (int)h->type,
+				   (unsigned long long)h->id);
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Reads what w sent, up to one frame, without waiting (or, with
  * wait_for_start, waiting for a frame to begin).  read_lock held. */
 static enum frame_outcome read_frame_locked(struct process_pool *p, struct worker *w,
@@ -614,9 +765,13 @@ static enum frame_outcome read_frame_locked(struct process_pool *p, struct worke
 	pthread_mutex_unlock(&p->lock);
 	if (in->done)
 		return FRAME_RESULT;
+	if (st == CF_FRAME_EOF && retired) {
+		return FRAME_RETIRED;
+	}
+	note_bad_frame(p, w, st, wire_error, st == CF_FRAME_OK ? &in->h : NULL, in->payload);
 	if (st == CF_FRAME_OK)
 		free(in->payload);
-	return st == CF_FRAME_EOF && retired ? FRAME_RETIRED : FRAME_BAD;
+	return FRAME_BAD;
 }
 
 /* Handles what a worker sent, frame by frame, without ever waiting for
@@ -641,7 +796,7 @@ static int on_worker_readable(struct process_pool *p, struct worker *w)
 		case FRAME_AGAIN:
 			return 0;
 		case FRAME_RETIRED:
-			reap_worker(p, w, false);  /* it left after max_tasks_per_child */
+			reap_worker(p, w, false, 0);  /* it left after max_tasks_per_child */
 			return 0;
 		case FRAME_BAD:
 			return -1;
@@ -682,16 +837,35 @@ static int stall_timeout_ms(struct process_pool *p)
 	return first <= now ? 0 : (int)((first - now) * 1000) + 1;
 }
 
+/* Whether a worker stalled in a frame (and says so in the reason). */
 static bool stalled(struct process_pool *p)
 {
 	double now = cf__now();
 
 	for (int i = 0; i < p->max_workers; i++) {
-		double since = stalling_since(&p->workers[i]);
-		if (since >= 0 && now - since >= FRAME_STALL_S)
+		struct worker *w = &p->workers[i];
+		double since = stalling_since(w);
+		if (since >= 0 && now - since >= FRAME_STALL_S) {
+			pthread_mutex_lock(&p->lock);
+			note_broken_locked(p, w, false, "worker %d (pid %ld) stopped in the "
+					   "middle of a frame for %.0f s", i, (long)w->pid,
+					   FRAME_STALL_S);
+			pthread_mutex_unlock(&p->lock);
 			return true;
+		}
 	}
 	return false;
+}
+
+/* Breaks the pool for a failed system call of the manager's. */
+static int manager_failed(struct process_pool *p, const char *call)
+{
+	int err = errno;
+
+	pthread_mutex_lock(&p->lock);
+	note_broken_locked(p, NULL, false, "the pool's manager: %s: %s", call, strerror(err));
+	pthread_mutex_unlock(&p->lock);
+	return -1;
 }
 
 /* Waits for events; returns -1 if the pool must break. */
@@ -701,7 +875,7 @@ static int wait_and_handle(struct process_pool *p)
 	int n = epoll_wait(p->epoll_fd, events, 1 + p->max_workers, stall_timeout_ms(p));
 
 	if (n < 0)
-		return errno == EINTR ? 0 : -1;
+		return errno == EINTR ? 0 : manager_failed(p, "epoll_wait");
 	if (stalled(p) || atomic_load(&p->must_break))
 		return -1;
 	for (int i = 0; i < n; i++) {
@@ -709,7 +883,7 @@ static int wait_and_handle(struct process_pool *p)
 		if (!w) {
 			uint64_t count;
 			if (read(p->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-				return -1;
+				return manager_failed(p, "read from its eventfd");
 		} else if (on_worker_readable(p, w) != 0) {
 			return -1;
 		}
@@ -739,7 +913,7 @@ static void stop_workers(struct process_pool *p)
 		if (!w->pid)
 			continue;
 		send_frame(w, CF_WIRE_EXIT, 0, NULL, 0, NULL, 0);
-		reap_worker(p, w, false);
+		reap_worker(p, w, false, 0);
 	}
 }
 
@@ -1009,6 +1183,8 @@ static void pool_free(struct process_pool *p)
 		close(p->wake_fd);
 	if (p->epoll_fd >= 0)
 		close(p->epoll_fd);
+	if (p->exe_fd >= 0)
+		close(p->exe_fd);
 	pthread_cond_destroy(&p->borrowers_cond);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->join_lock);
@@ -1021,6 +1197,49 @@ static void pool_free(struct process_pool *p)
 	free(p);
 }
 
+/* Whether the main program has an ELF interpreter (is dynamic). */
+static int has_interp(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_INTERP)
+			*(bool *)data = true;
+	return 1;       /* the main program comes first: stop there */
+}
+
+/* Names and opens the program file that workers will run.  A dynamic
+ * program started through its loader ("ld.so PROGRAM") has the loader as
+ * /proc/self/exe (and no AT_BASE, which the kernel sets only when it
+ * loads an interpreter itself): restarting that would start the loader
+ * with no program, so the pool says why no worker can start instead. */
+static int open_exe(struct process_pool *p)
+{
+	bool dynamic = false;
+	struct stat st;
+
+	/* readlink, not "/proc/self/exe" itself: under valgrind the latter
+	 * is valgrind, the former is the program. */
+	ssize_t len = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1);
+	if (len <= 0)
+		return -1;
+	p->exe[len] = '\0';
+	dl_iterate_phdr(has_interp, &dynamic);
+	if (dynamic && getauxval(AT_BASE) == 0)
+		p->exe_problem = "the program was started through the dynamic loader "
+				 "(ld.so PROGRAM), and a worker would start the loader "
+				 "alone: run the program directly";
+	/* Deleted already, the name ends in " (deleted)": /proc/self/exe
+	 * still opens the file itself. */
+	p->exe_fd = open(p->exe, O_RDONLY | O_CLOEXEC);
+	if (p->exe_fd < 0)
+		p->exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (p->exe_fd < 0 || fstat(p->exe_fd, &st) != 0)
+		return -1;
+	p->exe_dev = st.st_dev;
+	p->exe_ino = st.st_ino;
+	return 0;
+}
+
 static cf_status pool_create(cf_executor *ex, const cf_options *opts)
 {
 	struct process_pool *p = calloc(1, sizeof(*p));
@@ -1028,6 +1247,7 @@ static cf_status pool_create(cf_executor *ex, const cf_options *opts)
 
 	if (!p)
 		return CF_NOMEM;
+	p->exe_fd = -1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->join_lock, NULL);
 	pthread_cond_init(&p->borrowers_cond, NULL);
@@ -1051,20 +1271,20 @@ static cf_status pool_create(cf_executor *ex, const cf_options *opts)
 		p->workers[i].results_fd = -1;
 		p->workers[i].pool = p;
 	}
-	/* readlink, not "/proc/self/exe" itself: under valgrind the latter
-	 * is valgrind, the former is the program. */
-	ssize_t len = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1);
-	if (p->wake_fd < 0 || p->epoll_fd < 0 || !p->workers || len <= 0) {
+	if (p->wake_fd < 0 || p->epoll_fd < 0 || !p->workers || open_exe(p) != 0) {
+		int err = errno;
 		st = p->workers ? CF_SYSTEM : CF_NOMEM;
 		pool_free(p);
+		errno = err;
 		return st;
 	}
-	p->exe[len] = '\0';
 	st = make_init_frame(p, opts);
-	if (st == CF_OK && pthread_create(&p->manager, NULL, manager_main, p) != 0)
+	int err = st == CF_OK ? pthread_create(&p->manager, NULL, manager_main, p) : 0;
+	if (err)
 		st = CF_SYSTEM;
 	if (st != CF_OK) {
 		pool_free(p);
+		errno = err;
 		return st;
 	}
 	ex->impl = p;
@@ -1086,6 +1306,16 @@ static void pool_stats(cf_executor *ex, cf_executor_stats *stats)
 	stats->tasks_completed = atomic_load(&p->tasks_completed);
 }
 
+static const char *pool_broken_reason(cf_executor *ex)
+{
+	struct process_pool *p = ex->impl;
+
+	pthread_mutex_lock(&p->lock);
+	bool broken = p->broken;
+	pthread_mutex_unlock(&p->lock);
+	return broken ? p->why : NULL;
+}
+
 const struct cf_backend cf__process_backend = {
 	.name = "process",
 	.create = pool_create,
@@ -1093,4 +1323,5 @@ const struct cf_backend cf__process_backend = {
 	.shutdown = pool_shutdown,
 	.destroy = pool_destroy,
 	.stats = pool_stats,
+	.broken_reason = pool_broken_reason,
 };

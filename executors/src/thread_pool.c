@@ -68,7 +68,9 @@ struct thread_pool {
 
 	int idle_spin_us;
 	int max_spinning;               /* spinners at once: half the CPUs */
-	char name_prefix[11];           /* Linux thread names hold 15 bytes */
+	char name_prefix[16];           /* Linux thread names hold 15 bytes */
+	char why[96];                   /* why broken: written once, under the
+					 * lock, before `broken` is set */
 	int (*initializer)(const void *, size_t);
 	alignas(max_align_t) struct cf_bytes initarg;  /* a copy, as the process
 							 * backend makes */
@@ -272,23 +274,44 @@ static void run_task(struct thread_pool *p, cf_future *f)
 
 /* A failed initializer breaks the pool, as in Python: whatever is queued
  * fails with CF_BROKEN and so will every later submit. */
-static void break_pool(struct thread_pool *p)
+static void break_pool(struct thread_pool *p, int index, int rc)
 {
+	pthread_mutex_lock(&p->lock);
+	if (!p->why[0])
+		snprintf(p->why, sizeof(p->why), "the initializer failed in worker %d: "
+			 "initializer returned %d", index, rc);
+	pthread_mutex_unlock(&p->lock);
 	cf__abandon_list(close_pool(p, &p->broken, true), CF_BROKEN);
+}
+
+/* "prefix_N" in the 15 bytes Linux keeps: when it does not fit, the
+ * prefix is cut (at a character boundary) and the number kept, since the
+ * number is what tells the workers apart. */
+static void name_worker(const struct thread_pool *p, int index)
+{
+	char suffix[16], name[32];
+	int room = 15 - snprintf(suffix, sizeof(suffix), "_%d", index);
+	int keep = (int)strlen(p->name_prefix);
+
+	if (keep > room) {
+		keep = room > 0 ? room : 0;
+		while (keep > 0 && ((unsigned char)p->name_prefix[keep] & 0xC0) == 0x80)
+			keep--;
+	}
+	snprintf(name, sizeof(name), "%.*s%s", keep, p->name_prefix, suffix);
+	pthread_setname_np(pthread_self(), name);
 }
 
 static void *worker_main(void *arg)
 {
 	const struct worker_slot *slot = arg;
 	struct thread_pool *p = slot->pool;
-	char name[32];
 
 	current_pool = p;
-	snprintf(name, sizeof(name), "%s_%d", p->name_prefix, slot->index);
-	name[15] = '\0';
-	pthread_setname_np(pthread_self(), name);
-	if (p->initializer && p->initializer(cf__bytes_data(&p->initarg), p->initarg.size) != 0) {
-		break_pool(p);
+	name_worker(p, slot->index);
+	int rc = p->initializer ? p->initializer(cf__bytes_data(&p->initarg), p->initarg.size) : 0;
+	if (rc != 0) {
+		break_pool(p, slot->index, rc);
 		return NULL;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -614,6 +637,13 @@ static void pool_stats(cf_executor *ex, cf_executor_stats *stats)
 	stats->tasks_completed = atomic_load(&p->tasks_completed);
 }
 
+static const char *pool_broken_reason(cf_executor *ex)
+{
+	struct thread_pool *p = ex->impl;
+
+	return atomic_load(&p->broken) ? p->why : NULL;
+}
+
 const struct cf_backend cf__thread_backend = {
 	.name = "thread",
 	.shares_memory = true,
@@ -623,4 +653,5 @@ const struct cf_backend cf__thread_backend = {
 	.shutdown = pool_shutdown,
 	.destroy = pool_destroy,
 	.stats = pool_stats,
+	.broken_reason = pool_broken_reason,
 };

@@ -11,7 +11,8 @@
 struct cf_waiter {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	cf_future **ready;      /* done futures, in completion order */
+	struct cf_waiter_link **ready;  /* links of done futures, in
+					 * completion order */
 	size_t ready_count;     /* pushed so far */
 	size_t failures;        /* of those, failed (for FIRST_EXCEPTION) */
 	struct cf_waiter_link *links;   /* one per watched future */
@@ -24,7 +25,7 @@ void cf__waiter_notify(struct cf_waiter_link *link, cf_status outcome)
 	struct cf_waiter *w = link->waiter;
 
 	pthread_mutex_lock(&w->lock);
-	w->ready[w->ready_count++] = link->future;
+	w->ready[w->ready_count++] = link;
 	if (outcome != CF_OK && outcome != CF_CANCELLED)
 		w->failures++;
 	pthread_cond_signal(&w->cond);
@@ -101,8 +102,9 @@ static struct cf_waiter *waiter_new(size_t n)
 }
 
 /* Links w to each future; those already done go straight onto the ready
- * list, in input order.  The waiter holds a reference to every future, so
- * a caller may release a future as soon as it was given back. */
+ * list, in input order.  The waiter holds a reference to every future
+ * until it is given back (as_completed) or the wait is over, so a caller
+ * may release its own reference at any time. */
 static void waiter_watch(struct cf_waiter *w, cf_future *const *fs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -121,13 +123,24 @@ static void waiter_watch(struct cf_waiter *w, cf_future *const *fs, size_t n)
 	}
 }
 
+/* Lets go of the future of link i: unlinks and drops the reference. */
+static void waiter_drop(struct cf_waiter *w, size_t i)
+{
+	struct cf_waiter_link *link = &w->links[i];
+
+	if (!link->future)
+		return;
+	if (w->linked[i])
+		cf__future_unlink_waiter(link->future, link);
+	w->linked[i] = false;
+	cf__future_unref(link->future);
+	link->future = NULL;
+}
+
 static void waiter_free(struct cf_waiter *w)
 {
-	for (size_t i = 0; i < w->nlinks; i++) {
-		if (w->linked[i])
-			cf__future_unlink_waiter(w->links[i].future, &w->links[i]);
-		cf__future_unref(w->links[i].future);
-	}
+	for (size_t i = 0; i < w->nlinks; i++)
+		waiter_drop(w, i);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w->ready);
@@ -200,6 +213,11 @@ struct cf_as_completed {
 	struct cf_waiter *waiter;
 	size_t total;
 	size_t given;
+	/* The link of the future given last: its reference is dropped at the
+	 * next call, so that an iteration holds only what it has not given
+	 * yet (as CPython does since bpo-14406) and many large results are
+	 * not kept alive by the iterator until it is freed. */
+	struct cf_waiter_link *given_last;
 	double deadline;
 };
 
@@ -237,9 +255,13 @@ cf_status cf_as_completed_next(cf_as_completed *it, cf_future **f)
 
 	if (!it || !f)
 		return CF_INVALID_ARGUMENT;
+	w = it->waiter;
+	if (it->given_last) {
+		waiter_drop(w, (size_t)(it->given_last - w->links));
+		it->given_last = NULL;
+	}
 	if (it->given == it->total)
 		return CF_END;
-	w = it->waiter;
 	pthread_mutex_lock(&w->lock);
 	while (w->ready_count == it->given) {
 		if (cf__cond_wait_until(&w->cond, &w->lock, it->deadline) == ETIMEDOUT &&
@@ -248,8 +270,10 @@ cf_status cf_as_completed_next(cf_as_completed *it, cf_future **f)
 			break;
 		}
 	}
-	if (st == CF_OK)
-		*f = w->ready[it->given++];
+	if (st == CF_OK) {
+		it->given_last = w->ready[it->given++];
+		*f = it->given_last->future;
+	}
 	pthread_mutex_unlock(&w->lock);
 	return st;
 }
