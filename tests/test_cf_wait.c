@@ -230,6 +230,16 @@ BACKEND_TEST(cf_as_completed, order_of_completion, .timeout = 30)
 	cf_future *fs[3], *f;
 	cf_as_completed *it = NULL;
 
+	/* All three workers up first: a process worker of a sanitized
+	 * program takes up to a second to start, and one started late would
+	 * finish its task late (failed once so under ASan on a loaded CI). */
+	for (int i = 0; i < 3; i++)
+		fs[i] = submit_sleep(ex, 0.3);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(cf_future_result(fs[i], BOUND, NULL, NULL), CF_OK);
+	release_all(fs, 3);
+	cr_assert_eq(workers_created(ex), 3u);
+
 	for (int i = 0; i < 3; i++)
 		fs[i] = submit_sleep(ex, secs[i]);
 	cr_assert_eq(cf_as_completed_new(fs, 3, BOUND, &it), CF_OK);
