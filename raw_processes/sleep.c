@@ -115,6 +115,12 @@ int main(int argc, char **argv)
 	int fds[2];
 
 	pl_parse_args(argc, argv, &program, &opts);
+	/* Whoever started us may have left SIGCHLD ignored (some shells and
+	 * daemons do, and exec keeps it): the kernel then reaps our children
+	 * itself and every waitpid below fails with ECHILD.  Take the default
+	 * back before the first fork. */
+	signal(SIGCHLD, SIG_DFL);
+	pl_children_die_with_parent(&opts);
 	pl_sleep_begin(&results, &opts);
 
 	atomic_long *next = mmap(NULL, sizeof(*next), PROT_READ | PROT_WRITE,

@@ -87,6 +87,12 @@ int main(int argc, char **argv)
 	struct pl_options opts;
 
 	pl_parse_args(argc, argv, &program, &opts);
+	/* Whoever started us may have left SIGCHLD ignored (some shells and
+	 * daemons do, and exec keeps it): the kernel then reaps our children
+	 * itself and every waitpid below fails with ECHILD.  Take the default
+	 * back before the first fork. */
+	signal(SIGCHLD, SIG_DFL);
+	pl_children_die_with_parent(&opts);
 
 	size_t bytes = (opts.tasks ? opts.tasks : 1) * sizeof(int64_t);
 	int64_t *shared = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
