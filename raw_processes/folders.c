@@ -214,6 +214,12 @@ int main(int argc, char **argv)
 	int ids_pipe[2], answer_pipe[2];
 
 	pl_parse_args(argc, argv, &program, &opts);
+	/* Whoever started us may have left SIGCHLD ignored (some shells and
+	 * daemons do, and exec keeps it): the kernel then reaps our children
+	 * itself and every waitpid below fails with ECHILD.  Take the default
+	 * back before the first fork. */
+	signal(SIGCHLD, SIG_DFL);
+	pl_children_die_with_parent(&opts);
 	pl_folders_begin(&f, &opts);
 
 	/* The cache, all of it, before any child exists. */
@@ -240,8 +246,11 @@ int main(int argc, char **argv)
 	if (pipe(ids_pipe) || pipe(answer_pipe))
 		pl_die(&opts, "pipe: %s", strerror(errno));
 	/* A write to an id pipe nobody reads any more must fail with EPIPE,
-	 * not kill the parent. */
-	signal(SIGPIPE, SIG_IGN);
+	 * not kill the parent; the old disposition comes back before the
+	 * results are printed, so that a reader gone from stdout ends this
+	 * program as it ends the others. */
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, sigpipe_before;
+	sigaction(SIGPIPE, &ignore, &sigpipe_before);
 	fflush(NULL);
 
 	long crash = crash_worker();
@@ -289,6 +298,7 @@ int main(int argc, char **argv)
 			pl_die(&opts, "waitpid: %s", strerror(errno));
 		worker_failed |= pl_report_child(&opts, k, pids[k], status);
 	}
+	sigaction(SIGPIPE, &sigpipe_before, NULL);
 	if (fork_err)
 		pl_die(&opts, "fork: %s", strerror(fork_err));
 

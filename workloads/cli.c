@@ -106,6 +106,66 @@ void pl_die(const struct pl_options *opts, const char *fmt, ...)
 	exit(1);
 }
 
+/* --- standard output -------------------------------------------------- */
+
+/* Why the first write to stdout failed (0: none has), and whether the
+ * user has been told.  No lock: only one thread prints at a time (for
+ * sleep, the one collecting, sleep_work.h), and the one that checks at
+ * the end has joined the others. */
+static int output_errno;
+static bool output_error_told;
+
+/* Called right after a failed write, while errno is still its reason. */
+static void note_output_error(void)
+{
+	if (!output_errno)
+		output_errno = errno ? errno : EIO;
+}
+
+int pl_printf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	/* Nobody will read it: spare the formatting of the rest. */
+	if (output_errno)
+		return -1;
+	va_start(ap, fmt);
+	n = vprintf(fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		note_output_error();
+	return n;
+}
+
+int pl_puts(const char *s)
+{
+	if (output_errno)
+		return -1;
+	if (puts(s) == EOF) {
+		note_output_error();
+		return -1;
+	}
+	return 0;
+}
+
+int pl_output_flush(const struct pl_options *opts)
+{
+	/* stdio keeps no errno of its own: a write that failed earlier and
+	 * was not made through pl_printf() leaves only ferror() behind. */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		note_output_error();
+	if (!output_errno)
+		return 0;
+	if (!output_error_told) {
+		output_error_told = true;
+		fprintf(stderr, "%s: error: cannot write output: %s\n", prog_name(opts),
+			strerror(output_errno));
+	}
+	return 1;
+}
+
 /* --- values ----------------------------------------------------------- */
 
 /* A whole number in [min, max].  `opt` is the option as the user spelled
@@ -363,8 +423,15 @@ static void print_help(const struct pl_program *p)
 	printf("\nEnvironment:\n");
 	help_line("PARLAB_SPIN_PER_US", "spin iterations per microsecond for --work-us "
 		  "(from build/workloads/spin-calibrate; unset: calibrate, about 20 ms)");
-	printf("\nExit status: 0 success, 1 run-time failure or --check difference, "
-	       "2 bad usage.\n");
+	printf("\nExit status: 0 success, 1 run-time failure, --check difference or "
+	       "output that could not be written, 2 bad usage.\n");
+}
+
+/* Help that could not be written is no help: status 1, not 0. */
+static void __attribute__((noreturn)) help_and_exit(const struct pl_options *opts)
+{
+	print_help(opts->program);
+	exit(pl_output_flush(opts));
 }
 
 /* --- options ---------------------------------------------------------- */
@@ -396,8 +463,7 @@ static void apply_builtin(struct pl_options *opts, const struct builtin *b,
 		opts->stats = true;
 		break;
 	case OPT_HELP:
-		print_help(opts->program);
-		exit(0);
+		help_and_exit(opts);
 	}
 }
 
@@ -513,10 +579,8 @@ void pl_parse_args(int argc, char **argv, const struct pl_program *program,
 	 * program, not for a complaint about another option, and the help then
 	 * shows the true defaults (parsing stores values into the tables). */
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			print_help(program);
-			exit(0);
-		}
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			help_and_exit(opts);
 	}
 
 	for (int i = 1; i < argc; i++) {

@@ -111,6 +111,23 @@ void pl_usage_error(const struct pl_options *opts, const char *fmt, ...)
 void pl_die(const struct pl_options *opts, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
+/* Standard output is the run's result: output that did not arrive (a
+ * full disk, a pipe whose reader is gone while SIGPIPE is ignored) is a
+ * failed run, never a success.  The workloads print through pl_printf()
+ * and pl_puts(), which remember why the first write failed (errno is
+ * lost by the time anyone asks otherwise) and print nothing more after
+ * it, and check with pl_output_flush() when they are done. */
+
+/* printf and puts on stdout; negative once a write has failed. */
+int pl_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int pl_puts(const char *s);
+
+/* Flushes stdout.  Returns 0 when all that was printed arrived; else
+ * prints "PROG: error: cannot write output: REASON" on stderr (once,
+ * however often it is called) and returns 1, the status of a run whose
+ * work failed. */
+int pl_output_flush(const struct pl_options *opts);
+
 /* The parsed word of a choice option / value of an int, string (NULL
  * when not given and no default) or double option by name. */
 const char *pl_choice(const struct pl_options *opts, const char *name);

@@ -390,11 +390,11 @@ static int print_json(const struct pl_folders *f)
 		}
 	}
 	if (json_object_object_length(names) == 0)
-		puts("{}");
+		pl_puts("{}");
 	else
-		puts(json_object_to_json_string_ext(names, JSON_C_TO_STRING_PRETTY |
-						    JSON_C_TO_STRING_SPACED |
-						    JSON_C_TO_STRING_NOSLASHESCAPE));
+		pl_puts(json_object_to_json_string_ext(names, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(names);
 	return 0;
 }
@@ -479,7 +479,7 @@ int pl_folders_finish(struct pl_folders *f)
 	const struct pl_options *o = f->opts;
 	const char *prog = o->program->name;
 	long failed = 0;
-	int status;
+	int status, lost_output;
 
 	for (long i = 0; i < f->n; i++)
 		failed += !found(f->answer[i]);
@@ -488,11 +488,14 @@ int pl_folders_finish(struct pl_folders *f)
 		if (print_json(f) != 0)
 			pl_die(o, "out of memory for the JSON output");
 	} else {
-		printf("%s: %ld ids, %ld distinct, %ld failed, checksum 0x%016llx, wall %.3f s\n",
-		       prog, f->n, count_distinct(f), failed,
-		       (unsigned long long)checksum(f), pl_now() - o->start);
+		pl_printf("%s: %ld ids, %ld distinct, %ld failed, checksum 0x%016llx, "
+			  "wall %.3f s\n", prog, f->n, count_distinct(f), failed,
+			  (unsigned long long)checksum(f), pl_now() - o->start);
 	}
-	fflush(stdout);
+	/* Said now, before the failed folders: the names that did not
+	 * arrive are the first thing wrong.  The run goes on to its end
+	 * all the same, since our server must still be stopped. */
+	lost_output = pl_output_flush(o);
 
 	/* The tutorial prints an error and goes on, and the caller never
 	 * learns which folders are missing.  Here each one is named, with
@@ -509,7 +512,7 @@ int pl_folders_finish(struct pl_folders *f)
 	 * run's own, not the checker's nor the server's. */
 	if (o->stats)
 		pl_print_stats(stderr, prog, o->start);
-	status = failed ? 1 : 0;
+	status = failed || lost_output ? 1 : 0;
 	if (o->check && check(f) != 0)
 		status = 1;
 

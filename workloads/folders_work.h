@@ -100,7 +100,8 @@ static inline void pl_folders_set(struct pl_folders *f, long i,
  * summary line "PROG: N ids, D distinct, F failed, checksum 0x..., wall
  * S s"), one line per failed index on stderr in index order, --stats,
  * --check; stops our server; frees.  Returns the exit status: 0 when
- * every id has a name, 1 when some failed or --check found a difference. */
+ * every id has a name, 1 when some failed, --check found a difference or
+ * the output could not be written. */
 int pl_folders_finish(struct pl_folders *f);
 
 /* A map from long keys (folder ids, or a future's address) to long values,

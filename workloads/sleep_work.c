@@ -78,8 +78,13 @@ void pl_sleep_collect(struct pl_sleep_results *r, const char *message)
 	snprintf(msg, sizeof(msg), "%s", message);
 	if (r->opts->print) {
 		/* At once, even into a pipe: the order of arrival is the lesson. */
-		puts(msg);
-		fflush(stdout);
+		pl_puts(msg);
+		/* The first line that cannot be written is reported now, the
+		 * later ones are not even tried, and pl_sleep_finish() makes
+		 * the status 1.  Not exit(1) here: this may be a worker thread
+		 * (OpenMP), and the model's threads, processes and pool must
+		 * still be joined and shut down by the model itself. */
+		pl_output_flush(r->opts);
 	}
 	r->checksum += hash_message(msg);
 	/* Surplus results are counted, not stored: --check reports them. */
@@ -145,19 +150,19 @@ static int check_messages(struct pl_sleep_results *r)
 int pl_sleep_finish(struct pl_sleep_results *r)
 {
 	const struct pl_options *o = r->opts;
-	int status = 0;
+	int status;
 
 	if (!o->print)
-		printf("%s: %ld results, checksum 0x%016llx, wall %.3f s\n",
-		       o->program->name, r->count, (unsigned long long)r->checksum,
-		       pl_now() - o->start);
-	fflush(stdout);
+		pl_printf("%s: %ld results, checksum 0x%016llx, wall %.3f s\n",
+			  o->program->name, r->count, (unsigned long long)r->checksum,
+			  pl_now() - o->start);
+	status = pl_output_flush(o);
 	/* Before the check, so that the figures are the run's, not the
 	 * checker's. */
 	if (o->stats)
 		pl_print_stats(stderr, o->program->name, o->start);
-	if (o->check)
-		status = check_messages(r);
+	if (o->check && check_messages(r) != 0)
+		status = 1;
 	free(r->messages);
 	r->messages = NULL;
 	return status;

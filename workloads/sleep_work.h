@@ -22,7 +22,9 @@ void pl_sleep_task(long index, double scale, long work_us, char *out);
 
 /* Collects results in completion order.  pl_sleep_collect() prints the
  * line at once when printing (so a student sees them arrive) and keeps it
- * for --check.  Called from one thread only. */
+ * for --check; the first line that cannot be written is reported on
+ * stderr at once, no more are printed, and pl_sleep_finish() returns 1.
+ * Called from one thread at a time. */
 struct pl_sleep_results {
 	const struct pl_options *opts;
 	char (*messages)[PL_SLEEP_MSG_MAX];     /* kept only for --check */
@@ -32,7 +34,8 @@ struct pl_sleep_results {
 
 void pl_sleep_begin(struct pl_sleep_results *r, const struct pl_options *o);
 void pl_sleep_collect(struct pl_sleep_results *r, const char *message);
-/* Summary or nothing, --check, --stats; frees; returns the exit status. */
+/* Summary or nothing, --check, --stats; frees; returns the exit status
+ * (0, or 1 when --check fails or some output could not be written). */
 int pl_sleep_finish(struct pl_sleep_results *r);
 
 #endif

@@ -47,13 +47,16 @@ static uint64_t checksum(const int64_t *v, long n)
 	return h;
 }
 
-/* Python's print(list(...)): "[0, 1, 4]", and "[]" for none. */
+/* Python's print(list(...)): "[0, 1, 4]", and "[]" for none.  Stops at
+ * the first write that fails: the rest would go nowhere either. */
 static void print_list(const int64_t *v, long n)
 {
-	putchar('[');
+	if (pl_printf("[") < 0)
+		return;
 	for (long i = 0; i < n; i++)
-		printf("%s%" PRId64, i ? ", " : "", v[i]);
-	puts("]");
+		if (pl_printf("%s%" PRId64, i ? ", " : "", v[i]) < 0)
+			return;
+	pl_puts("]");
 }
 
 /* Names the first slot that differs from the serial answer. */
@@ -74,22 +77,23 @@ static int check_results(const struct pl_options *opts, const int64_t *v)
 
 int pl_squares_finish(const struct pl_options *opts, int64_t *results)
 {
-	int status = 0;
+	int status;
 
 	if (opts->print)
 		print_list(results, opts->tasks);
 	else
-		printf("%s: %ld results, checksum 0x%016llx, wall %.3f s\n",
-		       opts->program->name, opts->tasks,
-		       (unsigned long long)checksum(results, opts->tasks),
-		       pl_now() - opts->start);
-	fflush(stdout);
+		pl_printf("%s: %ld results, checksum 0x%016llx, wall %.3f s\n",
+			  opts->program->name, opts->tasks,
+			  (unsigned long long)checksum(results, opts->tasks),
+			  pl_now() - opts->start);
+	/* Results that did not arrive were not delivered: status 1. */
+	status = pl_output_flush(opts);
 	/* Before the check, so that the figures are the run's, not the
 	 * checker's. */
 	if (opts->stats)
 		pl_print_stats(stderr, opts->program->name, opts->start);
-	if (opts->check)
-		status = check_results(opts, results);
+	if (opts->check && check_results(opts, results) != 0)
+		status = 1;
 	free(results);
 	return status;
 }

@@ -15,7 +15,8 @@ int64_t *pl_squares_begin(const struct pl_options *opts);
 
 /* Prints the list ("[0, 1, 4]") or the summary line
  * "PROGRAM: N results, checksum 0x..., wall S s", runs --check and --stats,
- * frees results; returns the exit status (0, or 1 when --check fails). */
+ * frees results; returns the exit status (0, or 1 when --check fails or
+ * the output could not be written). */
 int pl_squares_finish(const struct pl_options *opts, int64_t *results);
 
 #endif
