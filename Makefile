@@ -172,11 +172,13 @@ MODELS    ?=
 WORKLOADS ?=
 JOBS      ?=
 REPORT_ARGS = --profile '$(PROFILE)' --models '$(MODELS)' --workloads '$(WORKLOADS)' --jobs '$(JOBS)'
+# exec: a signal that reaches make's shell alone must reach the report
+# (which stops its steps and never becomes latest), not orphan it.
 report:
 	@scripts/plan --check $(REPORT_ARGS)
 	@scripts/deps report
 	$(MAKE) --no-print-directory all
-	PARLAB_BUILD=$(BUILD) scripts/report $(REPORT_ARGS)
+	PARLAB_BUILD=$(BUILD) exec scripts/report $(REPORT_ARGS)
 
 # make exercise EX=N [SOLUTION=1]: builds exercise N of docs/exercises/
 # (your exercise.c, or with SOLUTION=1 the reference solution) with its

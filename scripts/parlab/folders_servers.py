@@ -33,20 +33,28 @@ class Server:
                                      stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         log.close()
+        try:
+            self.url = self.wait_for_port(port_file)
+        except BaseException:   # a stop signal: no server outlives the run
+            self.stop()
+            raise
+        if not self.url:
+            self.stop()
+
+    def wait_for_port(self, port_file):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
                 with open(port_file) as f:
                     port = re.sub(r"\D", "", f.read())
                 if port:
-                    self.url = f"http://127.0.0.1:{port}"
-                    return
+                    return f"http://127.0.0.1:{port}"
             except FileNotFoundError:
                 pass
             if self.proc.poll() is not None:
                 break
             time.sleep(0.1)
-        self.stop()
+        return None
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -68,7 +76,11 @@ class FolderServers:
         account = timed + shlex.split(env.get("FOLDER_ACCOUNT_SERVER_ARGS", "--error-rate 0.05"))
         # The names are those scripts/tidy and docs/report.md refer to.
         self.timed = Server(binary, logdir, "folder-server", timed)
-        self.account = Server(binary, logdir, "folder-account-server", account) if self.timed.url else None
+        try:
+            self.account = Server(binary, logdir, "folder-account-server", account) if self.timed.url else None
+        except BaseException:   # a stop signal while the second starts
+            self.timed.stop()
+            raise
         self.urls = {"api": self.timed.url or "", "account_api": (self.account and self.account.url) or ""}
 
     @property

@@ -14,6 +14,11 @@ For each group (scripts/plan's `group` lines):
      round by round) has a 95 % interval within +-BOUND of its median,
      or at MAX_ROUNDS.
   3. the folders suite's accounting runs (not timed).
+
+SIGINT, SIGTERM and SIGHUP stop the run: the command running (its whole
+process group: hyperfine, the program, its workers) is killed, the
+servers stopped, what the finished groups measured kept, and the script
+says so and exits with 128 + the signal's number.
 """
 import json
 import os
@@ -32,10 +37,47 @@ from .plan import read_plan
 HERE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+# The commands running now (each the leader of its own process group):
+# what an interrupted run kills before it exits.
+RUNNING = set()
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(BaseException):
+    """A stop signal arrived.  A BaseException, as KeyboardInterrupt is:
+    no `except Exception` on the way out swallows it."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+def stop_on_signals():
+    """SIGINT, SIGTERM and SIGHUP raise Interrupted.  Only the first: the
+    handler then ignores all three, so that a second Ctrl-C cannot cut
+    short the cleanup (killing a group, stopping a server), which is
+    bounded.  A signal ignored on entry (nohup) stays ignored."""
+    def stop(signum, frame):
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+        raise Interrupted(signum)
+    for s in STOP_SIGNALS:
+        if signal.getsignal(s) != signal.SIG_IGN:
+            signal.signal(s, stop)
+
+
+def kill_running():
+    """Kills every command still running (after Interrupted)."""
+    for proc in list(RUNNING):
+        kill_group(proc)
+
+
 def run_bounded(cmd, env, timeout, out_path, err_path):
     """Runs cmd in its own process group with stdout and stderr to files;
     kills the whole group after `timeout` s (status 124, as timeout(1)
-    says).  Returns (status, wall seconds)."""
+    says), or when anything interrupts the wait (a stop signal), before
+    passing that on.  Returns (status, wall seconds)."""
     start = time.monotonic()
     with open(out_path, "w") as out, open(err_path, "w") as err:
         try:
@@ -44,30 +86,47 @@ def run_bounded(cmd, env, timeout, out_path, err_path):
         except OSError as e:
             err.write(f"cannot run {cmd[0]}: {e}\n")
             return 127, 0.0
+        RUNNING.add(proc)
         try:
             rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             kill_group(proc)
             rc = 124
-        except KeyboardInterrupt:
+        except BaseException:
             kill_group(proc)
             raise
+        finally:
+            if proc.returncode is not None:
+                RUNNING.discard(proc)
     if rc < 0:
         rc = 128 - rc
     return rc, time.monotonic() - start
 
 
-def kill_group(proc):
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+def kill_group(proc, grace=5.0):
+    """SIGTERM to proc's process group, SIGKILL to whatever of it is left
+    after `grace` s.  Left means any member, not only the leader: when
+    hyperfine dies of the SIGTERM first, the program it ran (and that
+    program's workers) must not outlive it."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        proc.wait()
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        proc.poll()             # a leader not reaped keeps its group alive
         try:
-            os.killpg(proc.pid, sig)
+            os.killpg(proc.pid, 0)
         except ProcessLookupError:
-            return
+            break
+        time.sleep(0.02)
+    else:
         try:
-            proc.wait(5)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
 
 
 def read_models(path):
@@ -105,6 +164,7 @@ class Runner:
         self.prior = self.read_prior(args.prior)
         self.rounds_used = []
         self.exec_seconds, self.exec_count = 0.0, 0     # every run of a cell
+        self.cells_done, self.current = 0, None
         for sub in ("raw", "logs"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         self.cells_tsv = open(os.path.join(self.dir, "cells.tsv"), "w")
@@ -389,24 +449,31 @@ class Runner:
         self.say(f"      accounting {cell.label()}, errors injected ... {summary}")
 
     def run(self):
-        failed = ncells = 0
+        failed = 0
         try:
             for i, g in enumerate(self.groups):
+                self.current = g.name
                 failed += self.run_group(i, g)
-                ncells += len(g.cells)
+                self.cells_done += len(g.cells)
         finally:
-            if self.servers:
-                self.servers.stop()
-            self.cells_tsv.close()
-            self.rounds_csv.close()
-            self.probes_jsonl.close()
-            with open(os.path.join(self.dir, "timing.tsv"), "w") as f:
-                f.write("suite\tseconds\tcells\n")
-                for s in self.suite_seconds:
-                    f.write(f"{s}\t{self.suite_seconds[s]:.1f}\t{self.suite_cells[s]}\n")
+            self.close()
         used = sorted(self.rounds_used)
+        ncells = self.cells_done
         self.say(f"{ncells - failed} of {ncells} cells ran cleanly in {fmt_time(time.monotonic() - self.start)}"
                  + (f"; rounds per group {used[0]} to {used[-1]} (median {stats.median(used):g})" if used else ""))
+
+    def close(self):
+        """Stops the servers and writes what the finished groups measured.
+        Once is enough; a second call (after a stop signal cut the first
+        short) finishes what the first left."""
+        if self.servers:
+            self.servers.stop()
+        for f in (self.cells_tsv, self.rounds_csv, self.probes_jsonl):
+            f.close()
+        with open(os.path.join(self.dir, "timing.tsv"), "w") as f:
+            f.write("suite\tseconds\tcells\n")
+            for s in self.suite_seconds:
+                f.write(f"{s}\t{self.suite_seconds[s]:.1f}\t{self.suite_cells[s]}\n")
 
 
 def main(argv=None):
@@ -434,5 +501,19 @@ def main(argv=None):
     if not os.path.isfile(args.plan):
         p.error(f"{args.plan}: no such plan")
     os.makedirs(args.rundir, exist_ok=True)
-    Runner(args).run()
+    stop_on_signals()
+    runner = None
+    try:
+        runner = Runner(args)
+        runner.run()
+    except Interrupted as e:
+        # The handlers ignore every stop signal now: this cleanup runs to
+        # its end (each step of it is bounded).
+        kill_running()
+        if runner:
+            runner.close()
+        where = f" in group {runner.current} ({runner.cells_done} of " \
+            f"{sum(len(g.cells) for g in runner.groups)} cells measured)" if runner and runner.current else ""
+        sys.stderr.write(f"scripts/run-cells: stopped by {e.name}{where}; nothing it started is left running\n")
+        return 128 + e.signum
     return 0

@@ -12,7 +12,9 @@ up to MICRO_MAX_ROUNDS, and the second run's rounds are appended to the
 first's (pairs stay pairs: round i of one figure and round i of another
 come from the same invocation and the same round).  A program that fails
 is reported and skipped; without python3 each CPython key gets a record
-that says "skipped".
+that says "skipped".  SIGINT, SIGTERM and SIGHUP stop it as they stop
+scripts/run-cells: the program running is killed with its process group,
+and the status is 128 + the signal's number.
 """
 import json
 import os
@@ -22,7 +24,7 @@ import sys
 import time
 
 from . import cli, stats
-from .runcells import fmt_time, run_bounded
+from .runcells import Interrupted, fmt_time, kill_running, run_bounded, stop_on_signals
 
 HERE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CPYTHON_KEYS = ("cpython.thread.tasks_submit", "cpython.thread.tasks_map",
@@ -176,5 +178,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not 1 <= args.rounds <= 64 or args.max_rounds > 64:
         p.error("rounds must be 1 to 64")
-    MicroRunner(args).main()
+    stop_on_signals()
+    try:
+        MicroRunner(args).main()
+    except Interrupted as e:
+        kill_running()
+        sys.stderr.write(f"\nscripts/run-micro: stopped by {e.name}; nothing it started is left running\n")
+        return 128 + e.signum
     return 0
