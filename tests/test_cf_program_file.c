@@ -92,3 +92,18 @@ Test(cf_program_file, started_through_the_loader_says_why, .timeout = 60)
 	cr_expect_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "one line: %s", r.err);
 	run_result_free(&r);
 }
+
+/* SIGCHLD inherited as ignored (some shells and daemons leave it so): the
+ * kernel then reaps the workers itself, and the pool's waitpid finds
+ * nothing to wait for; the pool must still work and end cleanly. */
+Test(cf_program_file, pool_works_with_sigchld_ignored, .timeout = 60)
+{
+	struct run_result r;
+
+	cr_assert_eq(run_program(&r, 30, "/usr/bin/env", "--ignore-signal=CHLD",
+				 built("executors/squares"), "--executor", "process", "-j", "2",
+				 "-n", "200", "--check", NULL), 0);
+	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect(strstr(r.out, "200 results"), "stdout: %s", r.out);
+	run_result_free(&r);
+}
