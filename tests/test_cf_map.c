@@ -475,11 +475,14 @@ Test(cf_map, free_cancels_what_has_not_started_thread, .timeout = 30)
 {
 	cf_executor *ex = make_pool("thread", 2);
 	cf_map_options opts = { .timeout = 0.1 };
-	double items[8] = { 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5 };
+	/* Both workers busy before the map times out: were the timeout to
+	 * come first (a thread slow to start on a loaded machine), the map
+	 * would cancel the second task before it ran. */
+	double items[8] = { 2, 2, 2, 2, 2, 2, 2, 2 };
 	cf_map_iter *it = map_ok(ex, counted_sleep_task, items, sizeof(items[0]), 8, &opts);
 
-	cr_assert_eq(cf_map_next(it, NULL, NULL), CF_TIMEOUT);
 	cr_assert(wait_counter(&started, 2, BOUND), "two workers, two tasks running");
+	cr_assert_eq(cf_map_next(it, NULL, NULL), CF_TIMEOUT);
 	cf_map_free(it);
 	int running = atomic_load(&started);
 	cf_executor_free(ex);   /* waits for the running ones */
