@@ -36,9 +36,13 @@
  * The task must get everything through its argument bytes: a process
  * worker is this program started afresh, which never ran main().  So the
  * base URL and the client's options travel with every task, and each
- * worker process makes its client the first time it needs one.
+ * worker process makes its client the first time it needs one.  The URL
+ * goes as long as it is, not in a fixed 512-byte field: every pending
+ * lookup carries its argument until it runs, and with -n 2000000 they are
+ * all pending at once.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,7 +59,7 @@ struct fetch_arg {
 	long id;
 	long work_us;
 	struct pl_folder_client_options client_opts;
-	char base_url[512];
+	char base_url[];                /* NUL-terminated */
 };
 
 /* One client per process, made by the first task that needs it.  On the
@@ -104,7 +108,7 @@ static const struct pl_program program = {
 };
 
 /* What a done future says, as an answer. */
-static void read_future(cf_future *future, struct pl_folder_answer *a)
+static void read_future(cf_executor *ex, cf_future *future, struct pl_folder_answer *a)
 {
 	const cf_error *error;
 	const char *name;
@@ -118,7 +122,7 @@ static void read_future(cf_future *future, struct pl_folder_answer *a)
 		a->status = error->code;
 		snprintf(a->error, sizeof(a->error), "%s", error->message);
 	} else {
-		pl_folders_lost(a, a->id, cf_strerror(st));  /* a broken pool */
+		pl_folders_lost(a, a->id, pl_cf_why(ex, st));  /* a broken pool */
 	}
 }
 
@@ -142,46 +146,48 @@ int main(int argc, char **argv)
 	pl_id_map_init(&future_slot, (size_t)f.n);
 
 	size_t room = f.n ? (size_t)f.n : 1;
+	size_t arg_size = offsetof(struct fetch_arg, base_url) + strlen(f.base_url) + 1;
+	struct fetch_arg *arg = malloc(arg_size);
 	cf_future **futures = calloc(room, sizeof(*futures));
 	struct pl_folder_answer *answers = calloc(room, sizeof(*answers));
 	long *slot_of = calloc(room, sizeof(*slot_of));
-	if (!futures || !answers || !slot_of)
+	if (!arg || !futures || !answers || !slot_of)
 		pl_die(&o, "out of memory for %ld ids", f.n);
+	*arg = (struct fetch_arg){ .work_us = f.work_us, .client_opts = f.client_opts };
+	memcpy(arg->base_url, f.base_url, strlen(f.base_url) + 1);
 
 	cf_options opts = { .max_workers = (int)o.workers };
 	st = cf_executor_new(pl_choice(&o, "executor"), &opts, &ex);
 	if (st != CF_OK)
-		pl_die(&o, "cannot create the executor: %s", cf_strerror(st));
+		pl_die(&o, "cannot create the executor: %s", pl_cf_why(NULL, st));
 
 	for (long i = 0; i < f.n; i++) {
 		long k = pl_id_map_get(&cache, f.ids[i]);
 
 		if (k < 0) {
-			struct fetch_arg arg = { .id = f.ids[i], .work_us = f.work_us,
-						 .client_opts = f.client_opts };
-
 			k = n_slots++;
 			pl_id_map_put(&cache, f.ids[i], k);
-			answers[k].id = f.ids[i];
-			snprintf(arg.base_url, sizeof(arg.base_url), "%s", f.base_url);
+			answers[k].id = arg->id = f.ids[i];
 
 			pl_sleep_s(pl_token_bucket_reserve(&bucket, pl_now()));
-			st = cf_submit(ex, fetch_folder_name, &arg, sizeof(arg), &future);
+			st = cf_submit(ex, fetch_folder_name, arg, arg_size, &future);
 			if (st == CF_OK) {
 				futures[n_futures++] = future;
 				pl_id_map_put(&future_slot, (long)(uintptr_t)future, k);
 			} else {
-				pl_folders_lost(&answers[k], f.ids[i], cf_strerror(st));
+				pl_folders_lost(&answers[k], f.ids[i], pl_cf_why(ex, st));
 			}
 		}
 		slot_of[i] = k;
 	}
 
 	st = cf_as_completed_new(futures, (size_t)n_futures, CF_FOREVER, &completed);
-	while (st == CF_OK && (st = cf_as_completed_next(completed, &future)) == CF_OK)
-		read_future(future, &answers[pl_id_map_get(&future_slot, (long)(uintptr_t)future)]);
+	while (st == CF_OK && (st = cf_as_completed_next(completed, &future)) == CF_OK) {
+		long k = pl_id_map_get(&future_slot, (long)(uintptr_t)future);
+		read_future(ex, future, &answers[k]);
+	}
 	if (st != CF_END)
-		pl_die(&o, "as_completed: %s", cf_strerror(st));
+		pl_die(&o, "as_completed: %s", pl_cf_why(ex, st));
 	cf_as_completed_free(completed);
 
 	for (long i = 0; i < f.n; i++)
@@ -196,6 +202,7 @@ int main(int argc, char **argv)
 	int status = pl_folders_finish(&f);
 	pl_id_map_free(&cache);
 	pl_id_map_free(&future_slot);
+	free(arg);
 	free(futures);
 	free(answers);
 	free(slot_of);

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +78,7 @@ struct slot {
 	size_t header_bytes;            /* of this attempt's answer */
 	bool in_headers;                /* status line seen, blank line not yet */
 	bool headers_too_big;
+	int socket_errno;               /* socket() failed in this attempt: why */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -180,6 +183,24 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 	return len;
 }
 
+/* libcurl says "Couldn't connect to server" whether the server refused
+ * or our own socket() failed, and CURLINFO_OS_ERRNO stays 0 for the
+ * latter.  Opening the socket here keeps the errno, so that a client out
+ * of descriptors says so instead of blaming the server. */
+static curl_socket_t open_socket(void *p, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct slot *s = p;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0) {
+		s->socket_errno = errno;
+		return CURL_SOCKET_BAD;
+	}
+	return fd;
+}
+
 static struct slot *new_slot(struct pl_folder_client *c)
 {
 	struct slot *s = calloc(1, sizeof(*s));
@@ -208,6 +229,8 @@ static struct slot *new_slot(struct pl_folder_client *c)
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, s);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "parlab-folder-client/1");
 	/* The server is on loopback: an http_proxy in the environment
@@ -342,6 +365,8 @@ const char *pl_folder_strstatus(enum pl_folder_status s)
 struct attempt {
 	enum pl_folder_status status;   /* OK, or the class if not retried */
 	bool retry;                     /* transient: worth another try */
+	bool local;                     /* failed here, before the network:
+					 * says nothing about the server */
 	long retry_after_ms;            /* the server's wish; -1 if none */
 };
 
@@ -569,10 +594,32 @@ static bool transient_http(long code)
 	       code == 503 || code == 504;
 }
 
+/* A resource of this process or machine ran out, not the server. */
+static bool out_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+/* The client's own failure, named as such: "Couldn't connect to server"
+ * would send the reader to look at a server that is fine. */
+static void say_no_socket(struct pl_folder_error *e, long id, int err)
+{
+	struct rlimit rl;
+
+	if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		say(e, "folder %ld: the client cannot open a socket: %s (this client "
+		    "process is at its limit of %llu descriptors, ulimit -n; the server "
+		    "was not reached)", id, strerror(err), (unsigned long long)rl.rlim_cur);
+	else
+		say(e, "folder %ld: the client cannot open a socket: %s (a limit of "
+		    "this client, not the server's; the server was not reached)",
+		    id, strerror(err));
+}
+
 static struct attempt try_once(struct slot *s, const char *url, long id, char *name,
 			       size_t cap, struct pl_folder_error *e)
 {
-	struct attempt a = { PL_FOLDER_OK, false, -1 };
+	struct attempt a = { PL_FOLDER_OK, false, false, -1 };
 	long code = 0;
 	CURLcode rc;
 
@@ -581,6 +628,7 @@ static struct attempt try_once(struct slot *s, const char *url, long id, char *n
 	s->header_bytes = 0;
 	s->in_headers = false;
 	s->headers_too_big = false;
+	s->socket_errno = 0;
 	s->errbuf[0] = '\0';
 	if (s->body)
 		s->body[0] = '\0';
@@ -604,6 +652,15 @@ static struct attempt try_once(struct slot *s, const char *url, long id, char *n
 			say(e, "folder %ld: malformed answer: a header line longer than "
 			    "libcurl accepts (libcurl: %s)", id, curl_easy_strerror(rc));
 		a.status = PL_FOLDER_MALFORMED;
+		return a;
+	}
+	if (rc != CURLE_OK && out_of_resources(s->socket_errno)) {
+		e->http_status = 0;
+		say_no_socket(e, id, s->socket_errno);
+		/* Worth another try: other connections may close meanwhile. */
+		a.status = PL_FOLDER_TRANSPORT;
+		a.retry = true;
+		a.local = true;
 		return a;
 	}
 	if (rc != CURLE_OK) {
@@ -715,11 +772,14 @@ static bool breaker_allows(struct pl_folder_client *c)
 }
 
 /* After a call that sent requests: any HTTP answer closes the breaker;
- * no answer at all counts towards opening it. */
-static void breaker_record(struct pl_folder_client *c, enum pl_folder_status st,
+ * no answer at all counts towards opening it.  A call that failed here,
+ * before it could reach the server (no socket), says nothing either way. */
+static void breaker_record(struct pl_folder_client *c, const struct attempt *a,
 			   const struct pl_folder_error *e)
 {
-	if (c->opt.breaker_after < 0 || st == PL_FOLDER_INVALID)
+	enum pl_folder_status st = a->status;
+
+	if (c->opt.breaker_after < 0 || st == PL_FOLDER_INVALID || a->local)
 		return;
 	if (st != PL_FOLDER_TRANSPORT) {
 		if (atomic_load(&c->failing))
@@ -803,6 +863,6 @@ enum pl_folder_status pl_folder_get(struct pl_folder_client *c, long id,
 		sleep_ms(wait);
 		e->waited_ms += wait;
 	}
-	breaker_record(c, a.status, e);
+	breaker_record(c, &a, e);
 	return finish(c, a.status, e);
 }

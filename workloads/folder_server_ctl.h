@@ -25,11 +25,13 @@ struct pl_server {
  * into buf; returns buf, or NULL if it does not fit. */
 const char *pl_folder_server_path(char *buf, size_t cap);
 
-/* Starts server_path with --port 0 --port-file TMP and extra_args (NULL
- * or NULL-terminated), and waits until it listens.  Its stdout goes to
- * /dev/null, its stderr is ours.  It dies with the thread that started it
- * (PR_SET_PDEATHSIG), so a crashed test leaves no server behind.
- * Returns 0, or -1 with out->error set (and no child left running). */
+/* Starts server_path with --port 0 --port-fd 3 (a pipe: no file is
+ * made, in /tmp or anywhere, so a caller killed during the start leaves
+ * none behind) and extra_args (NULL or NULL-terminated), and waits until
+ * it listens.  Its stdout goes to /dev/null, its stderr is ours.  It dies
+ * with the thread that started it (PR_SET_PDEATHSIG), so a crashed test
+ * leaves no server behind.  Returns 0, or -1 with out->error set (and no
+ * child left running). */
 int pl_folder_server_start(const char *server_path, const char *const *extra_args,
 			   struct pl_server *out);
 

@@ -61,6 +61,10 @@ struct pl_int_option pl_folders_ints[] = {
 
 #define EMPTY LONG_MIN
 
+/* The program's name for the out-of-memory messages of the map and the id
+ * list, which are made before (or without) the options at hand. */
+static const char *prog_name = "parlab";
+
 void pl_id_map_init(struct pl_id_map *m, size_t entries)
 {
 	size_t cap = 16;
@@ -71,7 +75,7 @@ void pl_id_map_init(struct pl_id_map *m, size_t entries)
 	m->keys = malloc(cap * sizeof(*m->keys));
 	m->values = malloc(cap * sizeof(*m->values));
 	if (!m->keys || !m->values) {
-		fputs("parlab: out of memory for a map\n", stderr);
+		fprintf(stderr, "%s: out of memory for a map of %zu entries\n", prog_name, entries);
 		exit(1);
 	}
 	for (size_t i = 0; i < cap; i++)
@@ -171,7 +175,7 @@ static void generate_ids(long *ids, long n, long dup, long bad)
 	pl_id_map_init(&used, (size_t)distinct);
 	long *news = malloc((distinct ? (size_t)distinct : 1) * sizeof(*news));
 	if (!news) {
-		fputs("parlab: out of memory for the id list\n", stderr);
+		fprintf(stderr, "%s: out of memory for the id list\n", prog_name);
 		exit(1);
 	}
 
@@ -298,6 +302,7 @@ void pl_folders_begin(struct pl_folders *f, const struct pl_options *o)
 
 	memset(f, 0, sizeof(*f));
 	f->opts = o;
+	prog_name = o->program->name;
 	f->rate = pl_double(o, "rate");
 	f->burst = pl_int(o, "burst");
 	f->work_us = o->work_us;

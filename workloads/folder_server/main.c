@@ -7,6 +7,10 @@
  * create and a small stack; the 256+ connections the benchmarks use are
  * far below where that matters (see docs/folder-api.md for the numbers).
  *
+ * Accepting is ours, not libmicrohttpd's (listener.h says why): at its
+ * descriptor limit the server waits for a connection to close instead of
+ * spinning on accept().
+ *
  * Signals: SIGTERM and SIGINT are blocked in every thread and taken by
  * sigwait() in main, so shutdown runs in ordinary code, not in a handler.
  */
@@ -27,6 +31,7 @@
 #include "delay.h"
 #include "faults.h"
 #include "handler.h"
+#include "listener.h"
 #include "options.h"
 #include "stats.h"
 
@@ -71,6 +76,26 @@ static int write_port_file(const char *path, unsigned port)
 	return 0;
 }
 
+/* "PORT\n" in one write (a pipe takes it whole, never half a number),
+ * then close: the reader's end of file comes with the port. */
+static int write_port_fd(int fd, unsigned port)
+{
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%u\n", port);
+	ssize_t n;
+
+	while ((n = write(fd, text, (size_t)len)) < 0 && errno == EINTR)
+		;
+	if (n != len) {
+		int saved = n < 0 ? errno : EIO;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd) == 0 || errno == EINTR ? 0 : -1;
+}
+
 /* libmicrohttpd decodes %XX in the path before the handler sees it, so
  * "/v3/folders/1%00" would arrive as "/v3/folders/1" and answer folder 1.
  * No path of this API needs an escape: keep them as sent, and an id with
@@ -113,7 +138,6 @@ int main(int argc, char **argv)
 {
 	struct fs_config cfg;
 	struct MHD_Daemon *d;
-	const union MHD_DaemonInfo *info;
 	sigset_t stop;
 	unsigned port;
 	char url[128];
@@ -143,33 +167,44 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": warning: --allow-remote: listening on %s, which "
 			"other machines may reach\n", cfg.bind_text);
 
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			     MHD_USE_AUTO | MHD_USE_ITC | (cfg.verbose ? MHD_USE_ERROR_LOG : 0) |
-			     (cfg.bind.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-			     0, NULL, NULL, fs_handle, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&cfg.bind,
-			     MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
-			     MHD_OPTION_CONNECTION_TIMEOUT, cfg.conn_timeout_s,
-			     MHD_OPTION_CONNECTION_LIMIT, cfg.max_connections,
-			     /* A burst of 256 connects must not overflow the
-			      * accept queue: a dropped SYN costs the client a
-			      * one-second retransmit. */
-			     MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096U,
-			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE,
-			     MHD_OPTION_NOTIFY_COMPLETED, fs_completed, NULL,
-			     MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-			     MHD_OPTION_END);
-	if (!d) {
+	port = fs_listener_open((struct sockaddr *)&cfg.bind, cfg.bind_len);
+	if (!port) {
 		fprintf(stderr, PROG ": error: cannot listen on %s port %u: %s\n",
-			cfg.bind_text, cfg.port, strerror(errno ? errno : EADDRINUSE));
+			cfg.bind_text, cfg.port, strerror(errno));
 		return 1;
 	}
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	port = info ? info->port : cfg.port;
+	/* The logger first: libmicrohttpd reports on the options before it
+	 * in its own way. */
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			     MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
+			     (cfg.verbose ? MHD_USE_ERROR_LOG : 0),
+			     0, NULL, NULL, fs_handle, NULL,
+			     MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+			     MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
+			     MHD_OPTION_CONNECTION_TIMEOUT, cfg.conn_timeout_s,
+			     MHD_OPTION_CONNECTION_LIMIT,
+			     FS_MHD_CONNECTION_LIMIT(cfg.max_connections),
+			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE,
+			     MHD_OPTION_NOTIFY_COMPLETED, fs_completed, NULL,
+			     MHD_OPTION_NOTIFY_CONNECTION, fs_listener_notify, NULL,
+			     MHD_OPTION_END);
+	if (!d || fs_listener_start(d, cfg.max_connections) != 0) {
+		fprintf(stderr, PROG ": error: cannot start serving on %s port %u: %s\n",
+			cfg.bind_text, port, strerror(errno ? errno : ENOMEM));
+		return 1;
+	}
 
 	if (cfg.port_file && write_port_file(cfg.port_file, port) != 0) {
 		fprintf(stderr, PROG ": error: cannot write --port-file %s: %s\n",
 			cfg.port_file, strerror(errno));
+		fs_listener_stop();
+		MHD_stop_daemon(d);
+		return 1;
+	}
+	if (cfg.port_fd >= 0 && write_port_fd(cfg.port_fd, port) != 0) {
+		fprintf(stderr, PROG ": error: cannot write to --port-fd %d: %s\n",
+			cfg.port_fd, strerror(errno));
+		fs_listener_stop();
 		MHD_stop_daemon(d);
 		return 1;
 	}
@@ -182,6 +217,7 @@ int main(int argc, char **argv)
 
 	/* Wake the sleepers first, or stop would wait out their latency. */
 	fs_delay_stop();
+	fs_listener_stop();
 	MHD_stop_daemon(d);
 	fs_stats_destroy();
 	fs_faults_destroy();

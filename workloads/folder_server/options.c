@@ -5,7 +5,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <math.h>
 #include <stdarg.h>
@@ -32,6 +34,9 @@ static const char usage[] =
 "  --port N              TCP port (default 0: a free port)\n"
 "  --port-file FILE      write the port number and a newline to FILE\n"
 "                        (atomically, once listening)\n"
+"  --port-fd N           write the port number and a newline to descriptor N\n"
+"                        (3 or more, e.g. a pipe from the program that starts\n"
+"                        the server), then close it: no file to clean up\n"
 "  --seed S              seed of names, jitter and 503s (default 1)\n"
 "  --latency-ms MS       delay of every folder answer (default 0); requests\n"
 "                        wait concurrently: 200 clients take one latency\n"
@@ -222,12 +227,13 @@ enum {
 	OPT_PORT = 256, OPT_PORT_FILE, OPT_SEED, OPT_LATENCY, OPT_JITTER,
 	OPT_RATE, OPT_BURST, OPT_ERROR_RATE, OPT_NOT_FOUND, OPT_FORBIDDEN,
 	OPT_CONN_TIMEOUT, OPT_MAX_CONN, OPT_VERBOSE, OPT_BIND, OPT_ALLOW_REMOTE,
-	OPT_FAULT, OPT_SLOW_MS, OPT_HUGE_HEADER,
+	OPT_FAULT, OPT_SLOW_MS, OPT_HUGE_HEADER, OPT_PORT_FD,
 };
 
 static const struct option longopts[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "port-fd", required_argument, NULL, OPT_PORT_FD },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "latency-ms", required_argument, NULL, OPT_LATENCY },
 	{ "jitter-ms", required_argument, NULL, OPT_JITTER },
@@ -261,6 +267,7 @@ void fs_parse_options(int argc, char **argv, struct fs_config *cfg)
 	cfg->seed = 1;
 	cfg->conn_timeout_s = 10;
 	cfg->max_connections = 1024;
+	cfg->port_fd = -1;
 
 	opterr = 0;     /* our own one-line messages, not getopt's */
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -274,6 +281,12 @@ void fs_parse_options(int argc, char **argv, struct fs_config *cfg)
 			if (!*optarg)
 				bad("--port-file: empty file name");
 			cfg->port_file = optarg;
+			break;
+		case OPT_PORT_FD:
+			cfg->port_fd = (int)parse_uint("port-fd", optarg, INT_MAX);
+			/* 0 to 2 are the standard streams: stdout has the URL. */
+			if (cfg->port_fd < 3 || fcntl(cfg->port_fd, F_GETFD) == -1)
+				bad("--port-fd %s: not an open descriptor of 3 or more", optarg);
 			break;
 		case OPT_SEED:
 			cfg->seed = parse_uint("seed", optarg, UINT64_MAX);

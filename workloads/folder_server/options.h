@@ -39,6 +39,7 @@ struct fs_config {
 	bool allow_remote;              /* --allow-remote: a non-loopback --bind */
 	unsigned port;                  /* 0: the kernel picks a free one */
 	const char *port_file;          /* NULL: none */
+	int port_fd;                    /* --port-fd; -1: none */
 	uint64_t seed;                  /* names, jitter and 503s derive from it */
 	double latency_ms;              /* every answer from the "backend" */
 	double jitter_ms;               /* plus uniform [0, jitter) per request */
