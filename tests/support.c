@@ -193,3 +193,39 @@ int count_lines(const char *s, const char *line)
 	}
 	return count;
 }
+
+char *read_whole_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 4096, n = 0, got;
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap + 1);
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			char *bigger = realloc(buf, 2 * cap + 1);
+			if (!bigger)
+				free(buf);
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (!buf)
+		return NULL;
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+void remove_tree(const char *dir)
+{
+	struct run_result r;
+
+	if (run_program(&r, 60, "/bin/rm", "-rf", dir, NULL) == 0)
+		run_result_free(&r);
+}

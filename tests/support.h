@@ -4,6 +4,7 @@
 #define PARLAB_TEST_SUPPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct run_result {
 	int status;             /* exit status, or 128 + signal number */
@@ -26,6 +27,13 @@ int run_program(struct run_result *r, double timeout_s, const char *path, ...)
 	__attribute__((sentinel));
 
 void run_result_free(struct run_result *r);
+
+/* The whole file at path, NUL-terminated and malloc'ed (its length in
+ * *len when len is not NULL); NULL when it cannot be read. */
+char *read_whole_file(const char *path, size_t *len);
+
+/* rm -rf dir, bounded; a failure is ignored (it is only cleaning up). */
+void remove_tree(const char *dir);
 
 /* Number of lines in s that equal line exactly. */
 int count_lines(const char *s, const char *line);

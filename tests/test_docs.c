@@ -55,13 +55,6 @@ static char *read_file(const char *dir, const char *name)
 	return buf;
 }
 
-static void remove_tree(const char *dir)
-{
-	struct run_result r;
-	run_program(&r, 20, "/bin/rm", "-rf", dir, NULL);
-	run_result_free(&r);
-}
-
 Test(docs, excerpts_match_their_sources, .timeout = 90)
 {
 	struct run_result r;

@@ -18,29 +18,6 @@
 
 #include "support.h"
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			cap = (n + 4096 + 1) * 2;
-			char *b = realloc(buf, cap);
-			cr_assert_not_null(b);
-			buf = b;
-		}
-		got = fread(buf + n, 1, 4096, f);
-		n += got;
-	} while (got > 0);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
 static char dir[64];
 
 /* Runs after a failed check too: the run folder goes. */
@@ -87,7 +64,7 @@ Test(fault_isolation, crashes_are_in_the_table_not_on_the_terminal, .fini = remo
 	/* The table still records what happened: the thread-based programs
 	 * die with the worker (the signal in the table). */
 	snprintf(path, sizeof(path), "%s/tables/faults.tsv", dir);
-	char *table = slurp(path);
+	char *table = read_whole_file(path, NULL);
 	cr_assert_not_null(table, "no %s", path);
 	cr_assert(strstr(table, "\npthreads\t") && strstr(table, "signal SEGV"),
 		  "faults.tsv does not record the SIGSEGV: %s", table);

@@ -82,33 +82,6 @@ static void need_report_tools(void)
 			cr_skip_test("%s is missing (scripts/deps report installs it)", *t);
 }
 
-static char *slurp_len(const char *path, size_t *length)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap + 1);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	if (length)
-		*length = n;
-	return buf;
-}
-
-static char *slurp(const char *path)
-{
-	return slurp_len(path, NULL);
-}
-
 static void write_file(const char *path, const char *text, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
@@ -121,13 +94,6 @@ static void make_tmpdir(char *dir, size_t size)
 {
 	snprintf(dir, size, "/tmp/parlab-faults-report-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-}
-
-static void remove_tree(const char *dir)
-{
-	struct run_result r;
-	if (run_program(&r, 60, "/bin/rm", "-rf", dir, NULL) == 0)
-		run_result_free(&r);
 }
 
 /* Starts scripts/report ARGS in a process group of its own, stdout and
@@ -202,7 +168,7 @@ static bool log_says(const struct report_run *run, const char *text, double boun
 	double deadline = now() + bound;
 
 	do {
-		char *log = slurp(run->log);
+		char *log = read_whole_file(run->log, NULL);
 		bool found = log && strstr(log, text);
 		free(log);
 		if (found)
@@ -230,7 +196,7 @@ static int leftovers(const char *token, char *which, size_t size)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
 		size_t len = 0;
-		char *buf = slurp_len(path, &len);
+		char *buf = read_whole_file(path, &len);
 		if (!buf)
 			continue;       /* gone, or not ours */
 		/* The whole variable: "NAME=token" between two NULs. */
@@ -242,7 +208,7 @@ static int leftovers(const char *token, char *which, size_t size)
 			continue;
 		n++;
 		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		char *cmd = slurp(path);
+		char *cmd = read_whole_file(path, NULL);
 		size_t used = strlen(which);
 		snprintf(which + used, size - used, " [%s] %s;", e->d_name, cmd ? cmd : "?");
 		free(cmd);
@@ -310,7 +276,7 @@ static void stop_a_run(int sig, bool whole_group, int expected_status)
 	bool started = log_says(&run, "[1/", FIRST_CELL_BOUND);
 	if (!started) {
 		wait_report(&run, 1);
-		char *text = slurp(log);
+		char *text = read_whole_file(log, NULL);
 		cr_assert_fail("no cell started within %.0f s:\n%s", FIRST_CELL_BOUND, text ? text : "");
 	}
 	usleep(500000);
@@ -318,7 +284,7 @@ static void stop_a_run(int sig, bool whole_group, int expected_status)
 	cr_assert_eq(whole_group ? kill(-run.pid, sig) : kill(run.pid, sig), 0);
 	bool ended = wait_report(&run, STOP_BOUND + 60);
 	double took = now() - sent;
-	char *text = slurp(log);
+	char *text = read_whole_file(log, NULL);
 
 	cr_assert(ended, "still running %.0f s after %s:\n%s", STOP_BOUND + 60, strsignal(sig), text);
 	cr_assert_eq(run.status, expected_status, "status %d after %s, not %d:\n%s", run.status,
@@ -331,7 +297,7 @@ static void stop_a_run(int sig, bool whole_group, int expected_status)
 
 	cr_assert(run_folder(text, dir, sizeof(dir)), "no 'writing DIR/' line:\n%s", text);
 	snprintf(path, sizeof(path), "%s/INCOMPLETE", dir);
-	char *why = slurp(path);
+	char *why = read_whole_file(path, NULL);
 	cr_assert_not_null(why, "the stopped run's folder has no INCOMPLETE file");
 	cr_assert(strstr(why, "interrupted by SIG") && strstr(why, "measurements: incomplete"),
 		  "INCOMPLETE says: %s", why);
@@ -375,9 +341,9 @@ static void assert_own_rows(const char *dir)
 	char path[1024];
 
 	snprintf(path, sizeof(path), "%.900s/cells.tsv", dir);
-	char *cells = slurp(path);
+	char *cells = read_whole_file(path, NULL);
 	snprintf(path, sizeof(path), "%.900s/results.csv", dir);
-	char *csv = slurp(path);
+	char *csv = read_whole_file(path, NULL);
 	cr_assert(cells && csv, "%s: no cells.tsv or results.csv", dir);
 	char *all = malloc(strlen(cells) + 2);      /* "\n" + cells: every line starts after a newline */
 	sprintf(all, "\n%s", cells);
@@ -457,7 +423,7 @@ Test(faults_report, two_runs_in_one_second_get_two_folders, .timeout = 720)
 	char dir[2][512];
 	for (int i = 0; i < 2; i++) {
 		bool ended = wait_report(&run[i], TWO_RUNS_BOUND);
-		char *text = slurp(log[i]);
+		char *text = read_whole_file(log[i], NULL);
 		cr_assert(ended, "run %d did not end within %.0f s:\n%s", i, TWO_RUNS_BOUND, text);
 		cr_assert_eq(run[i].status, 0, "run %d: status %d:\n%s", i, run[i].status, text);
 		cr_assert(run_folder(text, dir[i], sizeof(dir[i])), "run %d: no 'writing DIR/' line:\n%s", i, text);

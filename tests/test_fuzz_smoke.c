@@ -89,7 +89,7 @@ static char *fake_tree(const char *body)
 	return dir;
 }
 
-static void remove_tree(char *dir)
+static void remove_and_free_tree(char *dir)
 {
 	char cmd[600];
 
@@ -106,7 +106,7 @@ static void remove_kept(const char *out)
 	char dir[256];
 
 	if (k && sscanf(k, "fuzz-cli: kept %255s", dir) == 1)
-		remove_tree(strdup(dir));
+		remove_and_free_tree(strdup(dir));
 }
 
 static void expect_failures(const char *body, const char *reason, bool all)
@@ -126,7 +126,7 @@ static void expect_failures(const char *body, const char *reason, bool all)
 	}
 	remove_kept(r.out);
 	run_result_free(&r);
-	remove_tree(dir);
+	remove_and_free_tree(dir);
 }
 
 Test(fuzz_smoke, a_crash_fails, .timeout = 90)

@@ -30,29 +30,6 @@
 
 #define REPORT_BOUND 150.0      /* seconds for the whole smoke run */
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap + 1);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	if (!buf)
-		return NULL;
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 static bool exists_nonempty(const char *path)
 {
 	struct stat st;
@@ -80,13 +57,6 @@ static void make_tmpdir(char *dir, size_t size)
 {
 	snprintf(dir, size, "/tmp/parlab-harness-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-}
-
-static void remove_tree(const char *dir)
-{
-	struct run_result r;
-	if (run_program(&r, 30, "/bin/rm", "-rf", dir, NULL) == 0)
-		run_result_free(&r);
 }
 
 /* Splits the fields of one CSV line (no quoting: no field holds a comma). */
@@ -119,7 +89,7 @@ static void check_csv(const char *run)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/results.csv", run);
-	char *csv = slurp(path, NULL);
+	char *csv = read_whole_file(path, NULL);
 	cr_assert_not_null(csv, "no results.csv");
 	cr_assert(strncmp(csv, columns, strlen(columns)) == 0 && csv[strlen(columns)] == '\n',
 		  "results.csv header is not '%s'", columns);
@@ -137,7 +107,7 @@ static void check_csv(const char *run)
 	cr_assert_gt(lines, 1, "results.csv has no data rows");
 
 	snprintf(path, sizeof(path), "%s/cells.tsv", run);
-	char *cells = slurp(path, NULL);
+	char *cells = read_whole_file(path, NULL);
 	cr_assert_not_null(cells, "no cells.tsv");
 	int ncells = 0;
 	for (char *l = cells; *l; ) {
@@ -181,12 +151,12 @@ static void check_plots(const char *run)
 		snprintf(path, sizeof(path), "%s/%s", run, e->d_name);
 		if (n > 4 && strcmp(e->d_name + n - 4, ".png") == 0) {
 			size_t len = 0;
-			char *data = slurp(path, &len);
+			char *data = read_whole_file(path, &len);
 			cr_assert(data && len > 8 && memcmp(data, png_sig, 8) == 0, "%s is not a PNG", path);
 			free(data);
 			png++;
 		} else if (n > 4 && strcmp(e->d_name + n - 4, ".svg") == 0) {
-			char *data = slurp(path, NULL);
+			char *data = read_whole_file(path, NULL);
 			cr_assert(data && strstr(data, "<svg") && strstr(data, "</svg>"), "%s is not an SVG", path);
 			free(data);
 			svg++;
@@ -203,7 +173,7 @@ static void check_links(const char *run, const char *file, const char *const *op
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/%s", run, file);
-	char *text = slurp(path, NULL);
+	char *text = read_whole_file(path, NULL);
 	cr_assert_not_null(text, "no %s", file);
 	int links = 0;
 
@@ -279,7 +249,7 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 	cr_assert_gt(json, 0, "no hyperfine JSON in raw/");
 
 	snprintf(path, sizeof(path), "%s/machine.txt", run);
-	char *machine = slurp(path, NULL);
+	char *machine = read_whole_file(path, NULL);
 	cr_assert(machine && strstr(machine, "cpu:") && strstr(machine, "cores:") &&
 		  strstr(machine, "kernel:") && strstr(machine, "compiler:"), "machine.txt incomplete");
 	char said[96];
@@ -287,7 +257,7 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 	cr_assert(strstr(machine, said), "machine.txt does not say the run took %s", duration);
 	free(machine);
 	snprintf(path, sizeof(path), "%s/report.md", run);
-	char *md = slurp(path, NULL);
+	char *md = read_whole_file(path, NULL);
 	snprintf(said, sizeof(said), "the run took %s.", duration);
 	cr_assert(md && strstr(md, said), "report.md does not say the run took %s", duration);
 	/* No fixed verdicts from a run whose figures are all not determined:
@@ -301,7 +271,7 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 	cr_assert_null(strstr(md, " ? "), "a '?' in the report");
 	free(md);
 	snprintf(path, sizeof(path), "%s/commands.txt", run);
-	char *commands = slurp(path, NULL);
+	char *commands = read_whole_file(path, NULL);
 	cr_assert(commands && strstr(commands, "hyperfine") && strstr(commands, "--stats"),
 		  "commands.txt does not hold the commands");
 	free(commands);
@@ -312,7 +282,7 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 	if (access("build/serial/folders", X_OK) == 0 &&
 	    access("build/workloads/folder-api-server", X_OK) == 0) {
 		snprintf(path, sizeof(path), "%s/results.csv", run);
-		char *csv = slurp(path, NULL);
+		char *csv = read_whole_file(path, NULL);
 		cr_assert_not_null(csv);
 		cr_assert(strstr(csv, "\nfolders,folders,serial,1,"), "no folders rows in results.csv");
 		cr_assert(strstr(csv, ",bound_s,"), "no folders bound in results.csv");
@@ -412,7 +382,7 @@ static long metric(const char *script, const char *arg, const char *file, int fi
 
 Test(harness, metrics_match_the_fixtures, .timeout = 60)
 {
-	char *expected = slurp("tests/fixtures/metrics/expected.csv", NULL);
+	char *expected = read_whole_file("tests/fixtures/metrics/expected.csv", NULL);
 	char fields[8][64];
 	bool pmccabe = on_path("pmccabe");
 	int rows = 0;
@@ -510,7 +480,7 @@ Test(harness, make_help_names_every_target, .timeout = 60)
 	cr_assert(strstr(help, "Usage: make") && strstr(help, "\nNow: CC="),
 		  "make help says too little: %s", help);
 
-	char *readme = slurp("README.md", NULL);
+	char *readme = read_whole_file("README.md", NULL);
 	cr_assert_not_null(readme, "no README.md");
 	char words[256][48];
 	int n = readme_make_words(readme, words, 256), targets = 0;
@@ -533,7 +503,7 @@ Test(harness, make_help_names_every_target, .timeout = 60)
 	cr_assert_eq(glob("mk/*.mk", 0, NULL, &g), 0, "no mk/*.mk");
 	for (size_t f = 0; f <= g.gl_pathc; f++) {
 		const char *file = f == 0 ? "Makefile" : g.gl_pathv[f - 1];
-		char *text = slurp(file, NULL);
+		char *text = read_whole_file(file, NULL);
 		cr_assert_not_null(text, "cannot read %s", file);
 		for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 			if (strncmp(l, ".PHONY:", 7) != 0)

@@ -35,6 +35,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "support.h"
+
 #define KO_DIR "docs/ko"
 #define GLOSSARY "용어.md"
 #define BAN_SECTION "## 쓰지 않는 말"
@@ -78,21 +80,6 @@ static void findings_free(struct findings *f)
 {
 	free(f->text);
 	*f = (struct findings){ 0 };
-}
-
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	long size = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	char *buf = malloc(size + 1);
-	size_t n = fread(buf, 1, size, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
 }
 
 /* --- characters ------------------------------------------------------------ */
@@ -667,7 +654,7 @@ Test(ko, emphasis_renders_and_keeps_its_particle)
 	cr_assert_geq(m.n, 11, "docs/ko should hold the nine chapters, README.md and " GLOSSARY
 		      " (found %d .md files; run from the top of the repository)", m.n);
 	for (int i = 0; i < m.n; i++) {
-		char *text = slurp(m.path[i]);
+		char *text = read_whole_file(m.path[i], NULL);
 		cr_assert(text, "cannot read %s", m.path[i]);
 		check_emphasis(m.path[i], text, &f);
 		free(text);
@@ -683,7 +670,7 @@ Test(ko, glossary_terms_are_used)
 	struct findings f = { 0 };
 	struct bans b;
 
-	char *glossary = slurp(KO_DIR "/" GLOSSARY);
+	char *glossary = read_whole_file(KO_DIR "/" GLOSSARY, NULL);
 	cr_assert(glossary, "no " KO_DIR "/" GLOSSARY);
 	read_bans(glossary, &b);
 	free(glossary);
@@ -695,7 +682,7 @@ Test(ko, glossary_terms_are_used)
 		const char *base = strrchr(m.path[i], '/') + 1;
 		if (strcmp(m.path[i], KO_DIR "/" GLOSSARY) == 0 || strcmp(base, GLOSSARY) == 0)
 			continue;
-		char *text = slurp(m.path[i]);
+		char *text = read_whole_file(m.path[i], NULL);
 		cr_assert(text, "cannot read %s", m.path[i]);
 		check_bans(m.path[i], text, &b, &f);
 		free(text);
@@ -706,7 +693,7 @@ Test(ko, glossary_terms_are_used)
 
 Test(ko, glossary_and_exercises_are_linked)
 {
-	char *readme = slurp(KO_DIR "/README.md");
+	char *readme = read_whole_file(KO_DIR "/README.md", NULL);
 	cr_assert(readme, "no " KO_DIR "/README.md");
 	cr_assert(strstr(readme, "](" GLOSSARY ")"), KO_DIR "/README.md does not link " GLOSSARY);
 
@@ -727,7 +714,7 @@ Test(ko, glossary_and_exercises_are_linked)
 		cr_expect(stat(korean, &st) == 0, "%s has no Korean page %s", english, korean);
 		snprintf(link, sizeof(link), "](exercises/%s.md)", e->d_name);
 		cr_expect(strstr(readme, link), KO_DIR "/README.md does not link %s", korean);
-		char *page = slurp(korean);
+		char *page = read_whole_file(korean, NULL);
 		if (page) {
 			snprintf(link, sizeof(link), "](../../exercises/%s/README.md)", e->d_name);
 			cr_expect(strstr(page, link), "%s does not link its English original %s",
@@ -756,8 +743,8 @@ static char *first_text_block(const char *md)
  * text, or the translation has drifted from the checker. */
 Test(ko, exercises_index_shows_the_checked_sample_run)
 {
-	char *en = slurp("docs/exercises/README.md");
-	char *ko = slurp(KO_DIR "/exercises/README.md");
+	char *en = read_whole_file("docs/exercises/README.md", NULL);
+	char *ko = read_whole_file(KO_DIR "/exercises/README.md", NULL);
 	cr_assert(en, "no docs/exercises/README.md");
 	cr_assert(ko, "no " KO_DIR "/exercises/README.md");
 	char *en_run = first_text_block(en), *ko_run = first_text_block(ko);
