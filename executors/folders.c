@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	cf_options opts = { .max_workers = (int)o.workers };
 	st = cf_executor_new(pl_choice(&o, "executor"), &opts, &ex);
 	if (st != CF_OK)
-		pl_die(&o, "cannot create the executor: %s", pl_cf_why(NULL, st));
+		pl_cf_die(&o, NULL, st, "cannot create the executor");
 
 	for (long i = 0; i < f.n; i++) {
 		long k = pl_id_map_get(&cache, f.ids[i]);
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 		read_future(ex, future, &answers[k]);
 	}
 	if (st != CF_END)
-		pl_die(&o, "as_completed: %s", pl_cf_why(ex, st));
+		pl_cf_die(&o, ex, st, "as_completed");
 	cf_as_completed_free(completed);
 
 	for (long i = 0; i < f.n; i++)

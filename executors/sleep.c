@@ -59,13 +59,13 @@ int main(int argc, char **argv)
 	cf_options opts = { .max_workers = (int)o.workers };
 	st = cf_executor_new(pl_choice(&o, "executor"), &opts, &ex);
 	if (st != CF_OK)
-		pl_die(&o, "cannot create the executor: %s", pl_cf_why(NULL, st));
+		pl_cf_die(&o, NULL, st, "cannot create the executor");
 
 	for (long i = 0; i < o.tasks; i++) {
 		struct sleep_arg arg = { .index = i, .scale = o.scale, .work_us = o.work_us };
 		st = cf_submit(ex, task, &arg, sizeof(arg), &futures[i]);
 		if (st != CF_OK)
-			pl_die(&o, "submit: %s", pl_cf_why(ex, st));
+			pl_cf_die(&o, ex, st, "submit");
 	}
 
 	pl_sleep_begin(&results, &o);
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 			pl_sleep_collect(&results, message);
 	}
 	if (st != CF_END)
-		pl_die(&o, "as_completed: %s", pl_cf_why(ex, st));
+		pl_cf_die(&o, ex, st, "as_completed");
 
 	cf_as_completed_free(completed);
 	for (long i = 0; i < o.tasks; i++)

@@ -107,9 +107,9 @@ static void collect_one_by_one(cf_executor *ex, const struct pl_options *o,
 		if (st == CF_OK)
 			results[i] = *square_of_i;
 	}
-	if (st != CF_OK)
-		pl_die(o, "map: %s", pl_cf_why(ex, st));
 	cf_map_free(results_it);
+	if (st != CF_OK)
+		pl_cf_die(o, ex, st, "map");
 }
 
 /* The seed's range(n), made into an array: cf_map and cf_map_into take
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 			    .initarg = &o.work_us, .initarg_size = sizeof(o.work_us) };
 	st = cf_executor_new(pl_choice(&o, "executor"), &opts, &ex);
 	if (st != CF_OK)
-		pl_die(&o, "cannot create the executor: %s", pl_cf_why(NULL, st));
+		pl_cf_die(&o, NULL, st, "cannot create the executor");
 
 	long chunksize = pl_int(&o, "chunksize");
 	cf_map_options map_opts = { .timeout = CF_FOREVER,
@@ -149,13 +149,13 @@ int main(int argc, char **argv)
 		st = cf_map_batches(ex, square_batch, NULL, 0, (size_t)o.tasks, results,
 				    sizeof(*results), &map_opts, NULL, NULL);
 		if (st != CF_OK)
-			pl_die(&o, "map_batches: %s", pl_cf_why(ex, st));
+			pl_cf_die(&o, ex, st, "map_batches");
 	} else if (strcmp(way, "array") == 0) {
 		numbers = numbers_up_to(&o);
 		st = cf_map_into(ex, square, numbers, sizeof(*numbers), (size_t)o.tasks, results,
 				 sizeof(*results), &map_opts, NULL, NULL);
 		if (st != CF_OK)
-			pl_die(&o, "map_into: %s", pl_cf_why(ex, st));
+			pl_cf_die(&o, ex, st, "map_into");
 	} else {
 		numbers = numbers_up_to(&o);
 		collect_one_by_one(ex, &o, numbers, &map_opts, results);

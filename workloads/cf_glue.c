@@ -21,6 +21,16 @@ const char *pl_cf_why(cf_executor *ex, cf_status st)
 	return buf;
 }
 
+void pl_cf_die(const struct pl_options *o, cf_executor *ex, cf_status st, const char *what)
+{
+	char message[400];
+
+	snprintf(message, sizeof(message), "%s: %s", what, pl_cf_why(ex, st));
+	if (ex)
+		cf_executor_free(ex);
+	pl_die(o, "%s", message);
+}
+
 void pl_count_cf_workers(cf_executor *ex)
 {
 	cf_executor_stats stats;

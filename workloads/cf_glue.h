@@ -4,6 +4,7 @@
 #define PARLAB_CF_GLUE_H
 
 #include "cf.h"
+#include "cli.h"
 
 /* "thread", "process", NULL: the choices of --executor. */
 extern const char *const pl_cf_backends[];
@@ -13,6 +14,13 @@ extern const char *const pl_cf_backends[];
  * 4711) ended: killed by signal 9 (Killed)"); for CF_SYSTEM the system's
  * word from errno.  ex may be NULL.  A static buffer: one thread. */
 const char *pl_cf_why(cf_executor *ex, cf_status st);
+
+/* Says "what: why" as pl_die does and exits 1, after freeing ex (NULL
+ * allowed) so its threads and workers end before the program does: a
+ * broken pool's manager thread has already returned and is joined here,
+ * not left behind for the exit. */
+void pl_cf_die(const struct pl_options *o, cf_executor *ex, cf_status st, const char *what)
+	__attribute__((noreturn));
 
 /* Adds the threads and processes ex created to the --stats counters. */
 void pl_count_cf_workers(cf_executor *ex);
