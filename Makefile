@@ -112,9 +112,14 @@ $(BUILD)/workloads/%: workloads/tools/%.c $(LIBPL)
 $(FOLDER_SERVER): $(FSRV_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(MHD_LIBS) $(JSONC_LIBS) $(LDLIBS_BASE)
+# An executor program's objects (prerequisites below) link before the
+# archives they call.  executors/squares.c is the seed's program; its two
+# tuned --results ways live beside it in executors/squares/ and are linked
+# into it.
 $(BUILD)/executors/%: executors/%.c $(LIBCF_A) $(LIBPL)
 	@mkdir -p $(@D)
-	$(call LINK,$(LIBCF_A) $(LIBPL))
+	$(call LINK,$(filter %.o,$^) $(LIBCF_A) $(LIBPL))
+$(BUILD)/executors/squares: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard executors/squares/*.c))
 $(BUILD)/raw_threads/%: raw_threads/%.c $(LIBPL)
 	@mkdir -p $(@D)
 	$(call LINK,$(LIBPL))

@@ -133,17 +133,26 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* The hook itself (crash_worker), called by every child before it serves
+ * so that serve's loop has no test in it: worker K takes one id and dies
+ * without answering it (getting no id, it does not). */
+static void test_crash_after_first_id(long id, int ids_in)
+{
+	long slot;
+
+	if (id == crash_worker() && read_full(ids_in, &slot, sizeof(slot)) == sizeof(slot))
+		raise(SIGKILL);
+}
+
 /* A child: take the next distinct id, wait for a token, fetch, answer;
  * until the parent closes the id pipe.  Returns the child's exit status. */
 static int serve(const struct pl_folders *f, const long *distinct,
-		 struct shared_bucket *sb, int ids_in, int answers_out, bool crash)
+		 struct shared_bucket *sb, int ids_in, int answers_out)
 {
 	struct answer_msg m;
 	long slot;
 
 	while (read_full(ids_in, &slot, sizeof(slot)) == sizeof(slot)) {
-		if (crash)
-			raise(SIGKILL);
 		wait_for_token(sb);
 		pl_folders_fetch(f->client, distinct[slot], f->work_us, &m.answer);
 		m.slot = slot;
@@ -253,7 +262,6 @@ int main(int argc, char **argv)
 	sigaction(SIGPIPE, &ignore, &sigpipe_before);
 	fflush(NULL);
 
-	long crash = crash_worker();
 	long started = 0;
 	int fork_err = 0;
 	for (; started < opts.workers; started++) {
@@ -269,8 +277,8 @@ int main(int argc, char **argv)
 			 * children from ever seeing the end of the id pipe. */
 			close(ids_pipe[1]);
 			close(answer_pipe[0]);
-			int code = serve(&f, distinct, sb, ids_pipe[0], answer_pipe[1],
-					 started == crash);
+			test_crash_after_first_id(started, ids_pipe[0]);
+			int code = serve(&f, distinct, sb, ids_pipe[0], answer_pipe[1]);
 			/* The child's copies of the parent's tables: freed, so
 			 * that valgrind sees no leak in any process.  _exit, not
 			 * exit: the child must not flush the stdio buffers or run

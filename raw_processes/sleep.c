@@ -53,22 +53,41 @@ static long crash_worker(void)
 	return k && *k ? strtol(k, NULL, 10) : -1;
 }
 
-static void run_tasks(const struct pl_options *opts, long id, long crash,
-		      atomic_long *next, int out)
+/* One task: run it, send its record to the parent. */
+static void run_task(const struct pl_options *opts, long i, int out)
 {
 	char msg[PL_SLEEP_MSG_MAX] = "";     /* every byte goes down the pipe */
+
+	pl_sleep_task(i, opts->scale, opts->work_us, msg);
+	if (write(out, msg, sizeof(msg)) != sizeof(msg))
+		_exit(1);
+}
+
+/* A child: takes task numbers from the shared counter until none is left. */
+static void run_tasks(const struct pl_options *opts, atomic_long *next, int out)
+{
 	long i;
 
-	while ((i = atomic_fetch_add(next, 1)) < opts->tasks) {
-		pl_sleep_task(i, opts->scale, opts->work_us, msg);
-		if (write(out, msg, sizeof(msg)) != sizeof(msg))
-			_exit(1);
-		if (id == crash)
-			raise(SIGKILL);
-	}
+	while ((i = atomic_fetch_add(next, 1)) < opts->tasks)
+		run_task(opts, i, out);
 	/* _exit, not exit: the child must not flush the stdio buffers or run
 	 * the atexit handlers it inherited from the parent. */
 	_exit(0);
+}
+
+/* The hook itself (crash_worker), called by every child before run_tasks
+ * so that its loop has no test in it: worker K takes and runs one task,
+ * then dies (finding no task left, it does not). */
+static void test_crash_after_first_task(const struct pl_options *opts, long id,
+					atomic_long *next, int out)
+{
+	if (id != crash_worker())
+		return;
+	long i = atomic_fetch_add(next, 1);
+	if (i < opts->tasks) {
+		run_task(opts, i, out);
+		raise(SIGKILL);
+	}
 }
 
 /* Reads one whole record; returns 0 at end of file. */
@@ -131,7 +150,6 @@ int main(int argc, char **argv)
 	if (pipe(fds) < 0)
 		pl_die(&opts, "pipe: %s", strerror(errno));
 
-	long crash = crash_worker();
 	long started = 0;
 	int fork_err = 0;
 	for (; started < opts.workers; started++) {
@@ -143,7 +161,8 @@ int main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			close(fds[0]);
-			run_tasks(&opts, started, crash, next, fds[1]);
+			test_crash_after_first_task(&opts, started, next, fds[1]);
+			run_tasks(&opts, next, fds[1]);
 		}
 		pids[started] = pid;
 		pl_count_processes(1);

@@ -49,17 +49,26 @@ static long crash_worker(void)
 	return k && *k ? strtol(k, NULL, 10) : -1;
 }
 
-static void run_slice(const struct pl_options *opts, long id, long crash,
-		      int64_t *shared)
+/* The hook itself, called by every child before its slice so that the
+ * production loop below has no test in it: worker K does the first item
+ * of its slice and dies (with an empty slice it does not). */
+static void test_crash_after_first_task(const struct pl_options *opts, long id, int64_t *shared)
+{
+	long first = opts->tasks * id / opts->workers;
+
+	if (id == crash_worker() && first < opts->tasks * (id + 1) / opts->workers) {
+		shared[first] = pl_square(first, opts->work_us);
+		raise(SIGKILL);
+	}
+}
+
+static void run_slice(const struct pl_options *opts, long id, int64_t *shared)
 {
 	long begin = opts->tasks * id / opts->workers;
 	long end = opts->tasks * (id + 1) / opts->workers;
 
-	for (long i = begin; i < end; i++) {
+	for (long i = begin; i < end; i++)
 		shared[i] = pl_square(i, opts->work_us);
-		if (id == crash)
-			raise(SIGKILL);
-	}
 	/* _exit, not exit: the child must not flush the stdio buffers or run
 	 * the atexit handlers it inherited from the parent. */
 	_exit(0);
@@ -100,7 +109,6 @@ int main(int argc, char **argv)
 	if (shared == MAP_FAILED)
 		pl_die(&opts, "out of memory");
 
-	long crash = crash_worker();
 	long started = 0;
 	int fork_err = 0;
 	for (; started < opts.workers; started++) {
@@ -110,8 +118,10 @@ int main(int argc, char **argv)
 			fork_err = errno;
 			break;
 		}
-		if (pid == 0)
-			run_slice(&opts, started, crash, shared);
+		if (pid == 0) {
+			test_crash_after_first_task(&opts, started, shared);
+			run_slice(&opts, started, shared);
+		}
 		pids[started] = pid;
 		pl_count_processes(1);
 	}

@@ -2,9 +2,11 @@
  * build/executors/sleep, on both backends.  Same checks as every other
  * model (model_checks.h), plus the one word that changes. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model_checks.h"
+#include "support.h"
 
 static const char *const on_threads[] = { "--executor", "thread", NULL };
 static const char *const on_processes[] = { "--executor", "process", NULL };
@@ -123,4 +125,53 @@ Test(executors, check_and_help, .timeout = 60)
 	assert_check_and_help("executors/squares", on_processes, "--chunksize");
 	assert_check_and_help("executors/sleep", on_threads, "--executor");
 	assert_check_and_help("executors/sleep", on_processes, NULL);
+}
+
+/* Every way of --results gives the seed's output, on the seed's backend. */
+Test(executors, squares_seed_by_every_results_way, .timeout = 90)
+{
+	static const char *const ways[] = { "iterator", "array", "batches" };
+
+	for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+		const char *const results[] = { "--results", ways[w], NULL };
+
+		assert_seed_squares("executors/squares", results);
+	}
+}
+
+/* benchmarks/metrics/loc FILE: the line count the report sets side by side. */
+static long loc_of(const char *file)
+{
+	struct run_result r;
+
+	cr_assert_eq(run_program(&r, 30, "benchmarks/metrics/loc", file, NULL), 0,
+		     "cannot run benchmarks/metrics/loc (run from the top of the repository)");
+	cr_assert_eq(r.status, 0, "loc %s: status %d: %s", file, r.status, r.err);
+	char *end;
+	long n = strtol(r.out, &end, 10);
+	cr_assert(end != r.out && n > 0, "loc %s printed: %s", file, r.out);
+	run_result_free(&r);
+	return n;
+}
+
+/* executors/squares.c is the seed's program, the one the report's line
+ * counts and the tutorial set beside the other models' squares.c; the
+ * tuned --results ways live in executors/squares/ (issue 19).  Back in
+ * the file, they made the executor read as the most code of all models,
+ * the opposite of what it is for: it must not outgrow raw pthreads. */
+Test(executors, squares_file_is_the_seed_program, .timeout = 60)
+{
+	long executor = loc_of("executors/squares.c");
+	long threads = loc_of("raw_threads/squares.c");
+
+	cr_expect_leq(executor, threads, "executors/squares.c has %ld lines of code, "
+		      "raw_threads/squares.c %ld: keep tuning in executors/squares/",
+		      executor, threads);
+
+	char *text = read_whole_file("executors/squares.c", NULL);
+	cr_assert(text, "cannot read executors/squares.c");
+	cr_expect(strstr(text, "cf_map("), "the seed's map is not in executors/squares.c");
+	cr_expect(!strstr(text, "cf_map_into(") && !strstr(text, "cf_map_batches("),
+		  "a tuned --results way is back in executors/squares.c");
+	free(text);
 }
