@@ -43,7 +43,7 @@ FSRV_OBJ := $(FSRV_SRC:%.c=$(BUILD)/obj/%.o)
 FOLDER_SERVER := $(BUILD)/workloads/folder-api-server
 WL_SRC  := $(filter-out $(FOLDERS_SRC),$(wildcard workloads/*.c))
 WL_OBJ  := $(WL_SRC:%.c=$(BUILD)/obj/%.o)
-CF_SRC  := $(wildcard executors/src/*.c)
+CF_SRC  := $(wildcard executors/src/*/*.c)
 CF_OBJ  := $(CF_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPL   := $(BUILD)/libparlab.a
 LIBCF_A := $(BUILD)/libcf.a
@@ -92,8 +92,20 @@ $(FOLDERS_PROGS): ALL_CFLAGS += $(FOLDERS_CFLAGS)
 # shared parser and stats, and a static archive only serves what is
 # already missing when the linker reaches it.
 $(FOLDERS_PROGS): LDLIBS_BASE += $(LIBPLF) $(LIBPL) $(CURL_LIBS) $(JSONC_LIBS)
+# The library is C11 and POSIX.1-2008 everywhere but its platform layer
+# (executors/src/platform/), which asks for what it needs itself; it
+# exports the public API only (CF_API in cf.h), and no array is sized by
+# what a caller passes.  Its files include each other by layer path
+# ("core/future.h"), as do the tests that reach inside it.
+CF_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wvla -fvisibility=hidden -Iexecutors/src
+$(CF_OBJ): ALL_CFLAGS += $(CF_CFLAGS)
+$(BUILD)/obj/tests/%.o: ALL_CFLAGS += -Iexecutors/src
+# Made afresh: `ar r` would keep members of files since removed.  Member
+# names are file names without their directory, so no two library files
+# may share one (scripts/check-layout says so).
 $(LIBCF_A): $(CF_OBJ)
 	@mkdir -p $(@D)
+	rm -f $@
 	$(AR) rcs $@ $^
 $(LIBCF_SO): $(CF_OBJ)
 	$(CC) -shared -Wl,-soname,libcf.so.0 -o $@ $^ $(LDLIBS_BASE)
@@ -116,9 +128,9 @@ $(FOLDER_SERVER): $(FSRV_OBJ)
 # archives they call.  executors/squares.c is the seed's program; its two
 # tuned --results ways live beside it in executors/squares/ and are linked
 # into it.
-$(BUILD)/executors/%: executors/%.c $(LIBCF_A) $(LIBPL)
+$(BUILD)/executors/%: executors/%.c $(LIBPL) $(LIBCF_A)
 	@mkdir -p $(@D)
-	$(call LINK,$(filter %.o,$^) $(LIBCF_A) $(LIBPL))
+	$(call LINK,$(filter %.o,$^) $(LIBPL) $(LIBCF_A))
 $(BUILD)/executors/squares: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard executors/squares/*.c))
 $(BUILD)/raw_threads/%: raw_threads/%.c $(LIBPL)
 	@mkdir -p $(@D)
@@ -129,16 +141,16 @@ $(BUILD)/raw_processes/%: raw_processes/%.c $(LIBPL)
 $(BUILD)/openmp/%: openmp/%.c $(LIBPL)
 	@mkdir -p $(@D)
 	$(call LINK,$(LIBPL) $(OPENMP)) $(OPENMP)
-$(BUILD)/micro/%: benchmarks/micro/%.c $(MICRO_LIB_OBJ) $(LIBCF_A) $(LIBPL)
+$(BUILD)/micro/%: benchmarks/micro/%.c $(MICRO_LIB_OBJ) $(LIBPL) $(LIBCF_A)
 	@mkdir -p $(@D)
-	$(call LINK,-Ibenchmarks/micro/lib $(MICRO_LIB_OBJ) $(LIBCF_A) $(LIBPL) $(OPENMP)) $(OPENMP)
+	$(call LINK,-Ibenchmarks/micro/lib $(MICRO_LIB_OBJ) $(LIBPL) $(LIBCF_A) $(OPENMP)) $(OPENMP)
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -c $< -o $@
-$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(LIBCF_A) $(LIBPLF) $(LIBPL)
+$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(LIBPLF) $(LIBPL) $(LIBCF_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIBCF_A) $(LIBPLF) $(LIBPL) $(CRITERION_LIBS) \
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIBPLF) $(LIBPL) $(LIBCF_A) $(CRITERION_LIBS) \
 		$(CURL_LIBS) $(JSONC_LIBS) $(LDLIBS_BASE)
 
 $(BUILD)/cf.pc: executors/cf.pc.in
@@ -193,7 +205,7 @@ SOLUTION ?=
 .PHONY: exercise
 exercise:
 	@scripts/deps build
-	@$(MAKE) -s --no-print-directory $(LIBCF_A) $(LIBPL)
+	@$(MAKE) -s --no-print-directory $(LIBPL) $(LIBCF_A)
 	@PARLAB_BUILD=$(BUILD) CC='$(CC)' \
 		PARLAB_EXERCISE_CFLAGS='$(CFLAGS) $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)' \
 		scripts/exercise $(EX) $(if $(filter-out 0 no,$(SOLUTION)),--solution)
@@ -286,9 +298,9 @@ help:
 # make stress [STRESS_SCALE=small|full]; make memcheck.
 STRESS_SCALE ?= small
 stress_PROGS := $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(wildcard tests/stress/*.c))
-$(BUILD)/stress/%: tests/stress/%.c $(LIBCF_A) $(LIBPL)
+$(BUILD)/stress/%: tests/stress/%.c $(LIBPL) $(LIBCF_A)
 	@mkdir -p $(@D)
-	$(call LINK,$(LIBCF_A) $(LIBPL))
+	$(call LINK,$(LIBPL) $(LIBCF_A))
 .PHONY: stress memcheck
 stress:
 	@scripts/deps build

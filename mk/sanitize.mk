@@ -13,11 +13,11 @@ SHIM_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/shim/tests/%.o) \
 
 $(BUILD)/obj/shim/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/shim -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Itests/shim -Iexecutors/src -c $< -o $@
 $(BUILD)/obj/shim/tests/test_folder_%.o: ALL_CFLAGS += $(FOLDERS_CFLAGS)
-$(SHIM_BIN): $(SHIM_OBJ) $(LIBCF_A) $(LIBPLF) $(LIBPL)
+$(SHIM_BIN): $(SHIM_OBJ) $(LIBPLF) $(LIBPL) $(LIBCF_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $(SHIM_OBJ) $(LIBCF_A) $(LIBPLF) $(LIBPL) \
+	$(CC) $(ALL_CFLAGS) -o $@ $(SHIM_OBJ) $(LIBPLF) $(LIBPL) $(LIBCF_A) \
 		$(CURL_LIBS) $(JSONC_LIBS) $(LDLIBS_BASE)
 
 # What `make test SANITIZE=thread` gives TSan: stop at the first report

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "cf.h"
+#include "cf_testing.h"
 
 /* Sanitizers slow everything down: the big loops shrink under them. */
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)

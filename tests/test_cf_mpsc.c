@@ -1,4 +1,4 @@
-/* The thread backend's lock-free queue (executors/src/mpsc.c) on its own:
+/* The thread backend's lock-free queue (executors/src/base/mpsc.c) on its own:
  * FIFO from one producer, nothing lost or duplicated with several pushing
  * while one pops, and an empty queue that fills and empties again (the
  * stub node's way in and out).  Under `make test SANITIZE=thread` this is
@@ -13,7 +13,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "../executors/src/internal.h"
+#include "base/mpsc.h"
 #include "cf_test_util.h"
 
 #define PRODUCERS 4
@@ -23,7 +23,7 @@
 Test(cf_mpsc, fifo_and_empty_again, .timeout = 10)
 {
 	static struct cf_mpsc q;
-	static cf_future nodes[3];
+	static struct cf_link nodes[3];
 
 	cf__mpsc_init(&q);
 	cr_expect_null(cf__mpsc_pop(&q), "a new queue is empty");
@@ -44,24 +44,23 @@ Test(cf_mpsc, fifo_and_empty_again, .timeout = 10)
 
 struct producer {
 	struct cf_mpsc *queue;
-	cf_future *nodes;       /* PER_PRODUCER of them, pushed in order */
+	struct cf_link *nodes;       /* PER_PRODUCER of them, pushed in order */
 	int chain;              /* > 1: bursts of 1 to chain nodes (push_chain) */
 };
 
 static void *produce(void *arg)
 {
 	struct producer *p = arg;
-	cf_future *burst[16];
-
 	for (int i = 0; i < PER_PRODUCER;) {
 		int n = p->chain > 1 ? 1 + i % p->chain : 1;
 
 		if (n > PER_PRODUCER - i)
 			n = PER_PRODUCER - i;
 		if (p->chain > 1) {
-			for (int j = 0; j < n; j++)
-				burst[j] = &p->nodes[i + j];
-			cf__mpsc_push_chain(p->queue, burst, (size_t)n);
+			for (int j = 0; j + 1 < n; j++)
+				p->nodes[i + j].next = &p->nodes[i + j + 1];
+			p->nodes[i + n - 1].next = NULL;
+			cf__mpsc_push_chain(p->queue, &p->nodes[i], &p->nodes[i + n - 1]);
 		} else {
 			cf__mpsc_push(p->queue, &p->nodes[i]);
 		}
@@ -74,7 +73,7 @@ static void *produce(void *arg)
 
 /* Which producer a node came from, and its place in that producer's order;
  * -1 for a node that is no one's. */
-static int owner(struct producer *ps, cf_future *f, long *index)
+static int owner(struct producer *ps, struct cf_link *f, long *index)
 {
 	for (int k = 0; k < PRODUCERS; k++) {
 		if (f >= ps[k].nodes && f < ps[k].nodes + PER_PRODUCER) {
@@ -101,13 +100,13 @@ static void many_push_one_pops(const int chain[PRODUCERS])
 	for (int k = 0; k < PRODUCERS; k++) {
 		ps[k].queue = &q;
 		ps[k].chain = chain[k];
-		ps[k].nodes = calloc(PER_PRODUCER, sizeof(cf_future));
+		ps[k].nodes = calloc(PER_PRODUCER, sizeof(struct cf_link));
 		cr_assert_not_null(ps[k].nodes);
 	}
 	for (int k = 0; k < PRODUCERS; k++)
 		cr_assert_eq(pthread_create(&threads[k], NULL, produce, &ps[k]), 0);
 	while (got < (long)PRODUCERS * PER_PRODUCER && now_s() < deadline) {
-		cf_future *f = cf__mpsc_pop(&q);
+		struct cf_link *f = cf__mpsc_pop(&q);
 		long index;
 
 		if (!f) {

@@ -41,7 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../executors/src/wire.h"
+#include "wire/wire.h"
 
 #define WORKER_RESULTS_FD 4
 

@@ -1,4 +1,4 @@
-/* The wire format of the process backend (executors/src/wire.h) and its
+/* The wire format of the process backend (executors/src/wire/wire.h) and its
  * transport over a file descriptor (frame_io.h), as pure functions: the
  * byte layout, round trips, and a decoder that reports every malformed
  * input with the right cf_wire_error and never reads past the bytes it was
@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../executors/src/frame_io.h"
-#include "../executors/src/wire.h"
+#include "wire/frame_io.h"
+#include "wire/wire.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -35,6 +35,13 @@
 extern "C" {
 #endif
 
+/* What libcf.so exports: the functions below and nothing of the inside. */
+#if defined(__GNUC__)
+#define CF_API __attribute__((visibility("default")))
+#else
+#define CF_API
+#endif
+
 typedef enum cf_status {
 	CF_OK = 0,
 	CF_TIMEOUT,             /* the time bound passed first */
@@ -52,7 +59,7 @@ typedef enum cf_status {
 } cf_status;
 
 /* A readable name for a status ("timeout", "task failed", ...). */
-const char *cf_strerror(cf_status status);
+CF_API const char *cf_strerror(cf_status status);
 
 #define CF_FOREVER (-1.0)
 
@@ -86,23 +93,23 @@ typedef int (*cf_fn)(cf_task *task);
  * not NULL.  Aligned for any type that fits in them (a chunk of
  * cf_map_into or cf_map_batches on threads is read where the caller has
  * it, which it does only when the caller's array is aligned so). */
-const void *cf_task_arg(const cf_task *task, size_t *size);
+CF_API const void *cf_task_arg(const cf_task *task, size_t *size);
 
 /* Copies `size` bytes as the task's result (replacing an earlier one).
  * Returns 0, or CF_NOMEM. */
-int cf_task_return(cf_task *task, const void *data, size_t size);
+CF_API int cf_task_return(cf_task *task, const void *data, size_t size);
 
 /* Makes the task's result `size` bytes long (replacing an earlier one)
  * and returns where the task writes them, aligned for any type that fits
  * in them: a result built in place, with no copy.  In a cf_map_into or
  * cf_map_batches task on threads that is the caller's array itself.  NULL
  * when out of memory (or task is NULL). */
-void *cf_task_result_buffer(cf_task *task, size_t size);
+CF_API void *cf_task_result_buffer(cf_task *task, size_t size);
 
 /* Records an error and returns its code, so that a task can write
  * `return cf_task_fail(task, 42, "bad input %d", x);`.  A code of 0 is
  * turned into -1: a failure always has a nonzero code. */
-int cf_task_fail(cf_task *task, int code, const char *format, ...)
+CF_API int cf_task_fail(cf_task *task, int code, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* ---- Executors ---------------------------------------------------------- */
@@ -140,38 +147,38 @@ typedef struct cf_options {
 
 /* Creates an executor of the named backend: "thread" or "process".
  * opts may be NULL for all defaults.  Workers start on demand. */
-cf_status cf_executor_new(const char *backend, const cf_options *opts,
-			  cf_executor **out);
+CF_API cf_status cf_executor_new(const char *backend, const cf_options *opts,
+				 cf_executor **out);
 
 /* The backend's name ("thread", "process"), or "" for NULL. */
-const char *cf_executor_backend(const cf_executor *ex);
+CF_API const char *cf_executor_backend(const cf_executor *ex);
 
 /* The worker bound actually used (after the 0 default is resolved). */
-int cf_executor_max_workers(const cf_executor *ex);
+CF_API int cf_executor_max_workers(const cf_executor *ex);
 
 /* Schedules fn(arg) and gives a new future (which the caller releases).
  * The argument bytes are copied.  CF_SHUTDOWN after cf_shutdown,
  * CF_BROKEN when the pool is broken. */
-cf_status cf_submit(cf_executor *ex, cf_fn fn, const void *arg, size_t arg_size,
-		    cf_future **out);
+CF_API cf_status cf_submit(cf_executor *ex, cf_fn fn, const void *arg, size_t arg_size,
+			   cf_future **out);
 
 /* Stops taking work.  With cancel_futures, tasks not yet running are
  * cancelled.  With wait, returns after every worker has finished.  Safe
  * to call more than once and from any thread but a worker of `ex`. */
-cf_status cf_shutdown(cf_executor *ex, bool wait, bool cancel_futures);
+CF_API cf_status cf_shutdown(cf_executor *ex, bool wait, bool cancel_futures);
 
 /* cf_shutdown(ex, true, false), then frees ex.  Futures obtained from it
  * stay valid until released.  NULL is ignored, and so is a call from one
  * of ex's own threads (a task, or a done callback run by the pool), which
  * cannot wait for itself: free it from elsewhere. */
-void cf_executor_free(cf_executor *ex);
+CF_API void cf_executor_free(cf_executor *ex);
 
 /* Why ex is broken, as the message of Python's BrokenProcessPool says:
  * "worker 1 (pid 4711) ended: killed by signal 9 (Killed)", "the
  * initializer failed in worker 0 (pid 4712): initializer returned 3",
  * "cannot start a worker process: Too many open files".  NULL while ex is
  * not broken; the text stays valid and unchanged until ex is freed. */
-const char *cf_executor_broken_reason(cf_executor *ex);
+CF_API const char *cf_executor_broken_reason(cf_executor *ex);
 
 typedef struct cf_executor_stats {
 	size_t threads_created;         /* worker threads started so far */
@@ -181,57 +188,54 @@ typedef struct cf_executor_stats {
 	size_t tasks_completed;         /* tasks that ran to the end */
 } cf_executor_stats;
 
-cf_status cf_executor_stats_get(cf_executor *ex, cf_executor_stats *stats);
+CF_API cf_status cf_executor_stats_get(cf_executor *ex, cf_executor_stats *stats);
 
 /* ---- Futures ------------------------------------------------------------ */
 
 /* Cancels the task if it has not started; true if the future is (now)
  * cancelled, false if it is running or done. */
-bool cf_future_cancel(cf_future *f);
-bool cf_future_cancelled(cf_future *f);
-bool cf_future_running(cf_future *f);
+CF_API bool cf_future_cancel(cf_future *f);
+CF_API bool cf_future_cancelled(cf_future *f);
+CF_API bool cf_future_running(cf_future *f);
 /* Finished or cancelled. */
-bool cf_future_done(cf_future *f);
+CF_API bool cf_future_done(cf_future *f);
 
 /* Waits up to timeout seconds for the task.  CF_OK: *data and *size (each
  * may be NULL) describe the result, valid until the future is released
  * and aligned for any type (*data is NULL when the result is empty).
  * Otherwise CF_TIMEOUT, CF_CANCELLED, CF_TASK_FAILED (cf_future_exception
- * says why), CF_BROKEN or CF_SHUTDOWN. */
-cf_status cf_future_result(cf_future *f, double timeout, const void **data,
-			   size_t *size);
+ * says why) or CF_BROKEN. */
+CF_API cf_status cf_future_result(cf_future *f, double timeout, const void **data,
+				  size_t *size);
 
 /* Same, but copies the result into buf; CF_BUFFER_TOO_SMALL (with *size
  * set to the size needed) when it does not fit. */
-cf_status cf_future_result_into(cf_future *f, double timeout, void *buf,
-				size_t capacity, size_t *size);
+CF_API cf_status cf_future_result_into(cf_future *f, double timeout, void *buf,
+				       size_t capacity, size_t *size);
 
 /* Waits like cf_future_result.  CF_OK: *error is the task's error, or NULL
  * if the task succeeded.  Statuses as for cf_future_result, except that a
  * failed task gives CF_OK with its error. */
-cf_status cf_future_exception(cf_future *f, double timeout,
-			      const cf_error **error);
+CF_API cf_status cf_future_exception(cf_future *f, double timeout,
+				     const cf_error **error);
 
 /* Calls fn(f, arg) once when the future is done (finished or cancelled):
  * at once in this thread if it already is, else in the thread that
  * completes it.  A callback returning nonzero is counted, never fatal.
  * It must not release f. */
 typedef int (*cf_done_fn)(cf_future *f, void *arg);
-cf_status cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
+CF_API cf_status cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
 
 /* Done callbacks that returned nonzero so far, in this whole process.
  * Not per executor: a callback runs for a future, which may outlive its
  * executor, in whatever thread completes it or adds it (Python logs a
  * raising callback and does not count it anywhere). */
-size_t cf_callback_errors(void);
+CF_API size_t cf_callback_errors(void);
 
 /* Gives up the caller's reference.  A running task still runs; its result
  * is dropped.  CF_INVALID_STATE for a second release when detectable. */
-cf_status cf_future_release(cf_future *f);
+CF_API cf_status cf_future_release(cf_future *f);
 
-/* Futures alive in this process (not yet freed by every holder): lets a
- * test check that map keeps a bounded number in flight. */
-size_t cf_futures_alive(void);
 
 /* ---- map ---------------------------------------------------------------- */
 
@@ -255,24 +259,24 @@ typedef struct cf_map_options {
  * `items` (copied as they are submitted, so items must stay valid until
  * the iterator is freed).  Each task sees its item aligned for any type.
  * opts may be NULL (no timeout, chunksize 1). */
-cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
-		 size_t count, const cf_map_options *opts, cf_map_iter **out);
+CF_API cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+			size_t count, const cf_map_options *opts, cf_map_iter **out);
 
 /* The next result, in input order.  CF_OK with *data and *size valid until the
  * next call; CF_END after the last; CF_TIMEOUT when the call's deadline
  * passed; CF_TASK_FAILED when a task failed (cf_map_error says which and
  * why).  Any status but CF_OK ends the iteration: later calls give it
  * again, and tasks not yet started are cancelled. */
-cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size);
+CF_API cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size);
 
 /* The failed task's error and its item index, after CF_TASK_FAILED. */
-const cf_error *cf_map_error(const cf_map_iter *it, size_t *index);
+CF_API const cf_error *cf_map_error(const cf_map_iter *it, size_t *index);
 
 /* Cancels what has not started and frees the iterator.  Tasks already
  * running finish on their own and their results are dropped (as when a
  * Python map generator is closed); nothing of the caller's is used by
  * them, since every item was copied when submitted. */
-void cf_map_free(cf_map_iter *it);
+CF_API void cf_map_free(cf_map_iter *it);
 
 /* Maps fn over `count` items like cf_map and writes item i's result to
  * results + i * result_size, for a caller who wants every result in an
@@ -287,9 +291,9 @@ void cf_map_free(cf_map_iter *it);
  * not yet started are cancelled, and those running finish on their own:
  * they never write into `results`, which is the caller's again at once.
  * opts may be NULL (no timeout, chunksize 1). */
-cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
-		      size_t count, void *results, size_t result_size,
-		      const cf_map_options *opts, cf_error *error, size_t *error_index);
+CF_API cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+			     size_t count, void *results, size_t result_size,
+			     const cf_map_options *opts, cf_error *error, size_t *error_index);
 
 /* Like cf_map_into, but fn runs once per chunk instead of once per item
  * (a vectorised task, like Ray's map_batches): its argument is the
@@ -300,9 +304,9 @@ cf_status cf_map_into(cf_executor *ex, cf_fn fn, const void *items, size_t item_
  * like a static partition.  A failing call fails its whole chunk:
  * *error_index is the chunk's first item.  Chunks as cf_map_options says
  * (CF_CHUNKSIZE_AUTO: 4 per worker; 0 or 1: one item per call). */
-cf_status cf_map_batches(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
-			 size_t count, void *results, size_t result_size,
-			 const cf_map_options *opts, cf_error *error, size_t *error_index);
+CF_API cf_status cf_map_batches(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
+				size_t count, void *results, size_t result_size,
+				const cf_map_options *opts, cf_error *error, size_t *error_index);
 
 /* cf_map_batches over no items (items NULL and item_size 0) maps over the
  * indexes 0 .. count-1, Python's range(count), without an array of them:
@@ -324,17 +328,17 @@ typedef enum cf_return_when {
  * done and not_done (arrays of n entries each, or NULL; counts in
  * *n_done and *n_not_done, duplicates listed once).  CF_OK when the condition
  * was met, CF_TIMEOUT when time ran out (the sets are filled either way). */
-cf_status cf_wait(cf_future *const *fs, size_t n, double timeout,
-		  cf_return_when when, cf_future **done, size_t *n_done,
-		  cf_future **not_done, size_t *n_not_done);
+CF_API cf_status cf_wait(cf_future *const *fs, size_t n, double timeout,
+			 cf_return_when when, cf_future **done, size_t *n_done,
+			 cf_future **not_done, size_t *n_not_done);
 
 typedef struct cf_as_completed cf_as_completed;
 
 /* An iterator over fs giving each future once (duplicates too), those
  * already done first, then each as it completes.  timeout is from this
  * call for the whole iteration. */
-cf_status cf_as_completed_new(cf_future *const *fs, size_t n, double timeout,
-			      cf_as_completed **out);
+CF_API cf_status cf_as_completed_new(cf_future *const *fs, size_t n, double timeout,
+				     cf_as_completed **out);
 
 /* CF_OK with the next done future; CF_END when all were given;
  * CF_TIMEOUT when the deadline passed first.  The iterator holds a
@@ -342,9 +346,9 @@ cf_status cf_as_completed_new(cf_future *const *fs, size_t n, double timeout,
  * until the next call: a caller that released its own references may
  * read *f until then, and the iteration never keeps futures (and their
  * results) it has given alive, as CPython's does not. */
-cf_status cf_as_completed_next(cf_as_completed *it, cf_future **f);
+CF_API cf_status cf_as_completed_next(cf_as_completed *it, cf_future **f);
 
-void cf_as_completed_free(cf_as_completed *it);
+CF_API void cf_as_completed_free(cf_as_completed *it);
 
 #ifdef __cplusplus
 }

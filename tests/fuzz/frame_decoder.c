@@ -1,4 +1,4 @@
-/* libFuzzer target: the process backend's frames (executors/src/wire.h)
+/* libFuzzer target: the process backend's frames (executors/src/wire/wire.h)
  * and their two readers (frame_io.c), fed bytes nobody checked.
  *
  * Input: one knob byte, then a byte stream as a worker or a pool would
@@ -40,8 +40,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "frame_io.h"
-#include "wire.h"
+#include "wire/frame_io.h"
+#include "wire/wire.h"
 
 /* Frames kept per input; a longer stream is checked up to there. */
 #define MAX_FRAMES 4096

@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "cf.h"
+#include "cf_testing.h"
 
 #include <dirent.h>
 #include <errno.h>

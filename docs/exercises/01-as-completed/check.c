@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 
+#include "cf_testing.h"
 #include "exercise.h"
 #include "check.h"
 

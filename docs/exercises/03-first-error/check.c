@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "cf_testing.h"
 #include "exercise.h"
 #include "check.h"
 

@@ -1,10 +1,16 @@
 /* The executor interface: picks a backend by name and forwards to its
  * small table of operations, so that new backends (processes, remote
  * workers) slot in without touching callers. */
-#include "internal.h"
+#include "core/executor.h"
+
+#include "core/future.h"
+#include "platform/platform.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+extern const struct cf_backend cf__thread_backend;
+extern const struct cf_backend cf__process_backend;
 
 static const struct cf_backend *const backends[] = {
 	&cf__thread_backend,
@@ -73,10 +79,10 @@ cf_status cf_submit(cf_executor *ex, cf_fn fn, const void *arg, size_t arg_size,
 		*out = NULL;
 	if (!ex || !fn || !out || (!arg && arg_size))
 		return CF_INVALID_ARGUMENT;
-	st = cf__future_new(fn, arg, arg_size, &f);
+	st = cf__future_new(fn, arg, arg_size, 0, &f);
 	if (st != CF_OK)
 		return st;
-	f->spin_ns = ex->result_spin_ns;
+	cf__future_set_spin(f, ex->result_spin_ns);
 	st = ex->backend->submit(ex, f);
 	if (st != CF_OK) {
 		cf__future_unref(f);
@@ -91,7 +97,7 @@ cf_status cf__submit_many(cf_executor *ex, cf_future **fs, size_t n, size_t *acc
 	cf_status st = CF_OK;
 
 	for (size_t i = 0; i < n; i++)
-		fs[i]->spin_ns = ex->result_spin_ns;
+		cf__future_set_spin(fs[i], ex->result_spin_ns);
 	if (ex->backend->submit_many)
 		return ex->backend->submit_many(ex, fs, n, accepted);
 	*accepted = 0;

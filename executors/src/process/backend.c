@@ -25,8 +25,17 @@
  * child is reaped before the manager returns.
  */
 #define _GNU_SOURCE
-#include "frame_io.h"
-#include "internal.h"
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/fifo.h"
+#include "core/executor.h"
+#include "core/future.h"
+#include "core/task.h"
+#include "platform/platform.h"
+#include "process/worker.h"
+#include "wire/frame_io.h"
+
+#include <stdatomic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,7 +114,7 @@ struct worker {
 
 struct process_pool {
 	pthread_mutex_t lock;           /* the queue, the flags, the workers */
-	struct cf_queue queue;
+	struct cf_fifo queue;
 	bool shutdown;
 	bool broken;
 	uint64_t next_id;
@@ -177,7 +186,7 @@ static void wake_manager(struct process_pool *p)
 
 static bool may_go_ahead(const struct worker *w, const cf_future *f)
 {
-	return f->from_map && w->ahead_max && f->payload.size <= w->ahead_max;
+	return cf__future_streamed(f) && w->ahead_max && cf__future_payload((cf_future *)f)->size <= w->ahead_max;
 }
 
 static bool can_take(const struct process_pool *p, const struct worker *w, const cf_future *f)
@@ -216,7 +225,7 @@ static uint64_t assign_locked(struct process_pool *p, struct worker *w, cf_futur
 {
 	uint64_t id = ++p->next_id;
 
-	cf__bytes_move(arg, &f->payload);
+	cf__bytes_move(arg, cf__future_payload(f));
 
 	w->tasks[w->ntasks] = f;
 	w->ids[w->ntasks] = id;
@@ -231,7 +240,7 @@ static cf_future *unassign_locked(struct worker *w, uint64_t id)
 		if (w->ids[k] != id)
 			continue;
 		cf_future *f = w->tasks[k];
-		atomic_store_explicit(&f->backend_data, NULL, memory_order_relaxed);
+		cf__future_set_backend_data(f, NULL);
 		for (; k + 1 < w->ntasks; k++) {
 			w->tasks[k] = w->tasks[k + 1];
 			w->ids[k] = w->ids[k + 1];
@@ -269,7 +278,7 @@ static int send_frame(struct worker *w, uint8_t type, uint64_t id, const void *a
  * worker: its future fails at once. */
 static bool name_function(cf_future *f, struct cf_fnref *ref)
 {
-	if (cf__fnref_from_fn((void (*)(void))f->fn, ref) == 0)
+	if (cf__fnref_from_fn((void (*)(void))cf__future_fn(f), ref) == 0)
 		return true;
 	struct cf_task t;
 	cf__task_init(&t, NULL, 0);
@@ -302,7 +311,7 @@ static void send_task(struct process_pool *p, struct worker *w, cf_future *f, ui
 	cf_wire_put_fnref(head, &ref);
 	/* Read before sending: once sent, the result may come back, be read
 	 * by another thread and f be freed before send_frame returns. */
-	bool borrowable = !f->from_map;
+	bool borrowable = !cf__future_streamed(f);
 	int rc = send_frame(w, CF_WIRE_TASK, id, head, cf_wire_fnref_size(&ref),
 			    cf__bytes_data(arg), arg->size);
 	cf__bytes_clear(arg);
@@ -315,7 +324,7 @@ static void send_task(struct process_pool *p, struct worker *w, cf_future *f, ui
 	pthread_mutex_lock(&p->lock);
 	for (int k = 0; k < w->ntasks; k++)
 		if (w->tasks[k] == f && w->ids[k] == id)
-			atomic_store_explicit(&f->backend_data, w, memory_order_release);
+			cf__future_set_backend_data(f, w);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -518,8 +527,7 @@ static void append_exit_status(struct process_pool *p, int status)
  * worker is killed and reaped. */
 static void break_pool(struct process_pool *p)
 {
-	cf_future *running[p->max_workers * WORKER_DEPTH];
-	int nrunning = 0;
+	struct cf_link *running = NULL;  /* the workers' tasks, chained */
 
 	/* The worker the reason names goes first, so that the reason is
 	 * whole before anyone can see the pool broken: given a moment, a
@@ -541,13 +549,14 @@ static void break_pool(struct process_pool *p)
 	if (!p->why[0])
 		snprintf(p->why, sizeof(p->why), "the pool's manager thread failed");
 	p->broken = true;
-	cf_future *queued = cf__queue_take_all(&p->queue);
+	struct cf_link *queued = cf__fifo_take_all(&p->queue);
 	for (int i = 0; i < p->max_workers; i++) {
 		struct worker *w = &p->workers[i];
 		w->ready = false;
 		for (int k = 0; k < w->ntasks; k++) {
-			running[nrunning++] = w->tasks[k];
-			atomic_store(&w->tasks[k]->backend_data, NULL);
+			cf__future_set_backend_data(w->tasks[k], NULL);
+			cf__future_link(w->tasks[k])->next = running;
+			running = cf__future_link(w->tasks[k]);
 		}
 		w->ntasks = 0;
 	}
@@ -556,11 +565,8 @@ static void break_pool(struct process_pool *p)
 	for (int i = 0; i < p->max_workers; i++)
 		if (p->workers[i].pid)
 			reap_worker(p, &p->workers[i], true, 0);
-	for (int i = 0; i < nrunning; i++) {
-		cf__future_abandon(running[i], CF_BROKEN);
-		cf__future_unref(running[i]);
-	}
-	cf__abandon_list(queued, CF_BROKEN);
+	cf__future_abandon_list(running, CF_BROKEN);
+	cf__future_abandon_list(queued, CF_BROKEN);
 }
 
 /* Starts a worker for each queued task that no idle worker can take, like
@@ -603,12 +609,13 @@ static int dispatch(struct process_pool *p)
 		struct cf_bytes arg;
 
 		pthread_mutex_lock(&p->lock);
-		while ((f = p->queue.head) != NULL) {
+		while (p->queue.head) {
+			f = cf__future_of_link(p->queue.head);
 			if (!(w = find_taker_locked(p, f))) {
 				f = NULL;
 				break;
 			}
-			f = cf__queue_pop(&p->queue);
+			cf__fifo_pop(&p->queue);
 			if (cf__future_start(f)) {
 				id = assign_locked(p, w, f, &arg);
 				break;
@@ -651,8 +658,9 @@ static void settle_worker(struct process_pool *p, struct worker *w)
 
 	pthread_mutex_lock(&p->lock);
 	cf_future *f;
-	while (nnext < WORKER_DEPTH && (f = p->queue.head) != NULL && can_take(p, w, f)) {
-		cf__queue_pop(&p->queue);
+	while (nnext < WORKER_DEPTH && p->queue.head &&
+	       can_take(p, w, f = cf__future_of_link(p->queue.head))) {
+		cf__fifo_pop(&p->queue);
 		if (!cf__future_start(f)) {
 			cf__future_unref(f);    /* cancelled while queued */
 			continue;
@@ -871,8 +879,9 @@ static int manager_failed(struct process_pool *p, const char *call)
 /* Waits for events; returns -1 if the pool must break. */
 static int wait_and_handle(struct process_pool *p)
 {
-	struct epoll_event events[1 + p->max_workers];
-	int n = epoll_wait(p->epoll_fd, events, 1 + p->max_workers, stall_timeout_ms(p));
+	/* More ready descriptors than this wait for the next call. */
+	struct epoll_event events[16];
+	int n = epoll_wait(p->epoll_fd, events, 16, stall_timeout_ms(p));
 
 	if (n < 0)
 		return errno == EINTR ? 0 : manager_failed(p, "epoll_wait");
@@ -960,7 +969,7 @@ static struct worker *join_borrowers(cf_future *f)
 	struct worker *w;
 
 	cf__future_lock(f);
-	w = atomic_load(&f->finished) ? NULL : atomic_load(&f->backend_data);
+	w = cf__future_finished(f) ? NULL : cf__future_backend_data(f);
 	if (w)
 		atomic_fetch_add(&w->pool->borrowers, 1);
 	cf__future_unlock(f);
@@ -1010,7 +1019,7 @@ static enum frame_outcome borrow_and_read(struct process_pool *p, struct worker 
 
 	pthread_mutex_lock(&p->lock);
 	mine = !p->broken && w->pid && !atomic_load(&w->lent) &&
-	       atomic_load(&f->backend_data) == w;
+	       cf__future_backend_data(f) == w;
 	if (mine)
 		atomic_store(&w->lent, true);
 	pthread_mutex_unlock(&p->lock);
@@ -1020,7 +1029,7 @@ static enum frame_outcome borrow_and_read(struct process_pool *p, struct worker 
 	/* Waits for a read the manager may be in the middle of; that read
 	 * may have been f's result, so f is asked again. */
 	pthread_mutex_lock(&w->read_lock);
-	if (w->results_fd >= 0 && atomic_load(&f->backend_data) == w) {
+	if (w->results_fd >= 0 && cf__future_backend_data(f) == w) {
 		epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, w->results_fd, NULL);
 		/* Without a deadline the first read waits for the answer
 		 * itself, one system call where a poll and a read are two;
@@ -1056,8 +1065,20 @@ static enum frame_outcome borrow_and_read(struct process_pool *p, struct worker 
 }
 
 /* A caller's help with the wait for a task sent straight to an idle
- * worker (cf_future's helped_wait). */
-void cf__process_help_wait(cf_future *f, double deadline)
+ * worker (the future's wait helper). */
+static void help_wait(cf_future *f, double deadline);
+
+/* The index help_wait has in core's table of wait helpers (0: none, when
+ * the table is full: callers then wait for the manager). */
+static unsigned help_wait_index;
+static pthread_once_t help_wait_once = PTHREAD_ONCE_INIT;
+
+static void register_help_wait(void)
+{
+	help_wait_index = cf__wait_help_register(help_wait);
+}
+
+static void help_wait(cf_future *f, double deadline)
 {
 	struct worker *w;
 
@@ -1104,8 +1125,8 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 		st = CF_SHUTDOWN;
 	} else {
 		cf__future_ref(f);      /* the pool's reference */
-		if (!f->from_map)
-			f->helped_wait = true;
+		if (!cf__future_streamed(f))
+			cf__future_set_wait_help(f, help_wait_index);
 		/* Straight to a worker only if it is idle: one with a task
 		 * ahead already is served by the manager as results come. */
 		w = find_taker_locked(p, f);
@@ -1114,7 +1135,7 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 		else
 			w = NULL;
 		if (!w)
-			cf__queue_push(&p->queue, f);
+			cf__fifo_push(&p->queue, cf__future_link(f));
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (st != CF_OK)
@@ -1129,7 +1150,7 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 {
 	struct process_pool *p = ex->impl;
-	cf_future *cancelled = NULL;
+	struct cf_link *cancelled = NULL;
 
 	/* A done callback runs on the manager thread: waiting there for the
 	 * manager to end would wait for itself. */
@@ -1138,9 +1159,9 @@ static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 	pthread_mutex_lock(&p->lock);
 	p->shutdown = true;
 	if (cancel_futures)
-		cancelled = cf__queue_take_all(&p->queue);
+		cancelled = cf__fifo_take_all(&p->queue);
 	pthread_mutex_unlock(&p->lock);
-	cf__abandon_list(cancelled, CF_CANCELLED);
+	cf__future_abandon_list(cancelled, CF_CANCELLED);
 	wake_manager(p);
 	if (!wait)
 		return CF_OK;
@@ -1247,6 +1268,7 @@ static cf_status pool_create(cf_executor *ex, const cf_options *opts)
 
 	if (!p)
 		return CF_NOMEM;
+	pthread_once(&help_wait_once, register_help_wait);
 	p->exe_fd = -1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->join_lock, NULL);

@@ -17,8 +17,11 @@
  * writes its results in the caller's arrays, and cf_map_into does not
  * return while one of its chunks runs (docs/api.md, "map into an array").
  */
-#include "internal.h"
-#include "wire.h"
+#include "base/clock.h"
+#include "core/executor.h"
+#include "core/future.h"
+#include "core/task.h"
+#include "wire/wire.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -325,11 +328,8 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	if (it->chunksize == 1) {
 		cf_range range = { .first = chunk, .count = 1 };
 		bool as_range = it->whole_batch && it->item_size == 0;
-		cf_status st = as_range ? cf__future_new(it->fn, &range, sizeof(range), out)
-					: cf__future_new(it->fn, first, it->item_size, out);
-		if (st == CF_OK)
-			(*out)->from_map = true;
-		return st;
+		return as_range ? cf__future_new(it->fn, &range, sizeof(range), CF_FUTURE_STREAMED, out)
+				: cf__future_new(it->fn, first, it->item_size, CF_FUTURE_STREAMED, out);
 	}
 
 	struct cf_fnref ref;
@@ -366,13 +366,12 @@ static cf_status make_chunk(cf_map_iter *it, size_t chunk, cf_future **out)
 	/* The future takes the batch as it is: a chunk of a large map is
 	 * megabytes, and copying it again cost the mapping thread as much
 	 * as building it. */
-	cf_status st = cf__future_new(run_batch, NULL, 0, out);
+	cf_status st = cf__future_new(run_batch, NULL, 0, CF_FUTURE_STREAMED, out);
 	if (st != CF_OK) {
 		free(h);
 		return st;
 	}
-	cf__bytes_adopt(&(*out)->payload, h, size);
-	(*out)->from_map = true;
+	cf__bytes_adopt(cf__future_payload(*out), h, size);
 	return CF_OK;
 }
 
@@ -563,10 +562,10 @@ cf_status cf_map(cf_executor *ex, cf_fn fn, const void *items, size_t item_size,
 /* The next item of a finished batch; moves to the next chunk at its end. */
 static cf_status next_from_batch(cf_map_iter *it, cf_future *f, const void **data, size_t *size)
 {
-	const unsigned char *base = cf__bytes_data(&f->payload);
+	const unsigned char *base = cf__bytes_data(cf__future_payload(f));
 	struct batch_record rec;
 
-	if (it->cursor + sizeof(rec) > f->payload.size)
+	if (it->cursor + sizeof(rec) > cf__future_payload(f)->size)
 		return finish(it, CF_INVALID_STATE);    /* cannot happen: be safe */
 	memcpy(&rec, base + it->cursor, sizeof(rec));
 	const unsigned char *bytes = base + it->cursor + sizeof(rec);
@@ -633,15 +632,15 @@ cf_status cf_map_next(cf_map_iter *it, const void **data, size_t *size)
 	 * items are already in its result. */
 	st = it->item_in_chunk > 0 ? CF_OK : wait_for_next(it, f);
 	if (st == CF_TASK_FAILED) {
-		it->error = *f->error;
+		it->error = *cf__future_error(f);
 		it->error_index = it->next_consume * it->chunksize;
 		return finish(it, st);
 	}
 	if (st != CF_OK)
 		return finish(it, st);
 	if (it->chunksize == 1) {
-		d = cf__bytes_data(&f->payload);
-		s = f->payload.size;
+		d = cf__bytes_data(cf__future_payload(f));
+		s = cf__future_payload(f)->size;
 	} else if ((st = next_from_batch(it, f, &d, &s)) != CF_OK) {
 		return st;
 	}
@@ -678,28 +677,28 @@ static cf_status copy_chunk(cf_map_iter *it, cf_future *f, unsigned char *result
 	unsigned char *dest = results + first * it->result_size;
 
 	if (it->chunksize == 1) {
-		if (f->payload.size != it->result_size) {
+		if (cf__future_payload(f)->size != it->result_size) {
 			it->error.code = -1;
 			snprintf(it->error.message, sizeof(it->error.message),
 				 "%s: the task returned %zu bytes, not result_size %zu",
-				 it->whole_batch ? "map_batches" : "map_into", f->payload.size,
+				 it->whole_batch ? "map_batches" : "map_into", cf__future_payload(f)->size,
 				 it->result_size);
 			it->error_index = first;
 			return CF_TASK_FAILED;
 		}
-		memcpy(dest, cf__bytes_data(&f->payload), it->result_size);
+		memcpy(dest, cf__bytes_data(cf__future_payload(f)), it->result_size);
 		return CF_OK;
 	}
 
 	struct dense_header d;
-	if (f->payload.size < sizeof(d))
+	if (cf__future_payload(f)->size < sizeof(d))
 		return CF_INVALID_STATE;        /* cannot happen: be safe */
-	memcpy(&d, cf__bytes_data(&f->payload), sizeof(d));
+	memcpy(&d, cf__bytes_data(cf__future_payload(f)), sizeof(d));
 	size_t copied = it->results ? 0 : d.done;   /* in place: already there */
-	if (d.done > n || f->payload.size != sizeof(d) + copied * it->result_size ||
+	if (d.done > n || cf__future_payload(f)->size != sizeof(d) + copied * it->result_size ||
 	    (!d.failed && d.done != n))
 		return CF_INVALID_STATE;
-	memcpy(dest, (const unsigned char *)cf__bytes_data(&f->payload) + sizeof(d),
+	memcpy(dest, (const unsigned char *)cf__bytes_data(cf__future_payload(f)) + sizeof(d),
 	       copied * it->result_size);
 	if (d.failed) {
 		it->error = d.error;
@@ -730,7 +729,7 @@ static cf_status map_into(cf_executor *ex, cf_fn fn, const void *items, size_t i
 
 		st = cf__future_wait(f, it->deadline);
 		if (st == CF_TASK_FAILED) {
-			it->error = *f->error;
+			it->error = *cf__future_error(f);
 			it->error_index = it->next_consume * it->chunksize;
 		} else if (st == CF_OK) {
 			st = copy_chunk(it, f, results);

@@ -2,7 +2,12 @@
  * watches.  A future that becomes done pushes itself onto the waiter's
  * ready list and wakes it, so neither call polls.
  */
-#include "internal.h"
+#include "core/future.h"
+
+#include "base/clock.h"
+
+#include <pthread.h>
+#include <stdbool.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -20,7 +25,7 @@ struct cf_waiter {
 	size_t nlinks;
 };
 
-void cf__waiter_notify(struct cf_waiter_link *link, cf_status outcome)
+static void waiter_notify(struct cf_waiter_link *link, cf_status outcome)
 {
 	struct cf_waiter *w = link->waiter;
 
@@ -80,6 +85,14 @@ static cf_status unique_futures(cf_future *const *fs, size_t n, cf_future ***out
 	return CF_OK;
 }
 
+static void waiter_free_parts(struct cf_waiter *w)
+{
+	free(w->ready);
+	free(w->links);
+	free(w->linked);
+	free(w);
+}
+
 static struct cf_waiter *waiter_new(size_t n)
 {
 	struct cf_waiter *w = calloc(1, sizeof(*w));
@@ -89,15 +102,15 @@ static struct cf_waiter *waiter_new(size_t n)
 	w->ready = malloc((n ? n : 1) * sizeof(*w->ready));
 	w->links = calloc(n ? n : 1, sizeof(*w->links));
 	w->linked = calloc(n ? n : 1, sizeof(*w->linked));
-	if (!w->ready || !w->links || !w->linked) {
-		free(w->ready);
-		free(w->links);
-		free(w->linked);
-		free(w);
+	if (!w->ready || !w->links || !w->linked || pthread_mutex_init(&w->lock, NULL) != 0) {
+		waiter_free_parts(w);
 		return NULL;
 	}
-	pthread_mutex_init(&w->lock, NULL);
-	cf__cond_init(&w->cond);
+	if (cf__cond_init(&w->cond) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		waiter_free_parts(w);
+		return NULL;
+	}
 	return w;
 }
 
@@ -113,13 +126,14 @@ static void waiter_watch(struct cf_waiter *w, cf_future *const *fs, size_t n)
 
 		cf__future_ref(fs[i]);
 		link->waiter = w;
+		link->notify = waiter_notify;
 		link->future = fs[i];
 		w->nlinks++;
 		w->linked[i] = cf__future_link_waiter(fs[i], link);
 		if (w->linked[i])
 			continue;
 		cf__future_outcome(fs[i], &outcome);
-		cf__waiter_notify(link, outcome);
+		waiter_notify(link, outcome);
 	}
 }
 
@@ -143,10 +157,7 @@ static void waiter_free(struct cf_waiter *w)
 		waiter_drop(w, i);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
-	free(w->ready);
-	free(w->links);
-	free(w->linked);
-	free(w);
+	waiter_free_parts(w);
 }
 
 static bool condition_met(const struct cf_waiter *w, size_t total, cf_return_when when)
@@ -160,14 +171,53 @@ static bool condition_met(const struct cf_waiter *w, size_t total, cf_return_whe
 	return false;
 }
 
+/* Sleeps until the condition holds or the deadline passes; whether it
+ * holds. */
+static bool wait_until_met(struct cf_waiter *w, size_t count, cf_return_when when,
+			   double deadline)
+{
+	bool met;
+
+	pthread_mutex_lock(&w->lock);
+	while (!(met = condition_met(w, count, when)))
+		if (cf__cond_wait_until(&w->cond, &w->lock, deadline) == ETIMEDOUT &&
+		    !(met = condition_met(w, count, when)))
+			break;
+	pthread_mutex_unlock(&w->lock);
+	return met;
+}
+
+/* Like Python, the sets say what is done at return, which may be more
+ * than what met the condition.  Either array may be NULL (counted only). */
+static void split_done(cf_future *const *fs, size_t count, cf_future **done, size_t *n_done,
+		       cf_future **not_done, size_t *n_not_done)
+{
+	size_t nd = 0, nn = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (cf_future_done(fs[i])) {
+			if (done)
+				done[nd] = fs[i];
+			nd++;
+		} else {
+			if (not_done)
+				not_done[nn] = fs[i];
+			nn++;
+		}
+	}
+	if (n_done)
+		*n_done = nd;
+	if (n_not_done)
+		*n_not_done = nn;
+}
+
 cf_status cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
 		  cf_future **done, size_t *n_done, cf_future **not_done, size_t *n_not_done)
 {
 	double deadline = cf__deadline(timeout);
 	cf_future **unique;
-	size_t count, nd = 0, nn = 0;
+	size_t count;
 	struct cf_waiter *w;
-	bool met;
 
 	if ((!fs && n) || when > CF_ALL_COMPLETED)
 		return CF_INVALID_ARGUMENT;
@@ -180,32 +230,10 @@ cf_status cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when
 		return CF_NOMEM;
 	}
 	waiter_watch(w, unique, count);
-	pthread_mutex_lock(&w->lock);
-	while (!(met = condition_met(w, count, when)))
-		if (cf__cond_wait_until(&w->cond, &w->lock, deadline) == ETIMEDOUT &&
-		    !(met = condition_met(w, count, when)))
-			break;
-	pthread_mutex_unlock(&w->lock);
+	bool met = wait_until_met(w, count, when, deadline);
 	waiter_free(w);
-
-	/* Like Python, the sets say what is done at return, which may be
-	 * more than what met the condition. */
-	for (size_t i = 0; i < count; i++) {
-		if (cf_future_done(unique[i])) {
-			if (done)
-				done[nd] = unique[i];
-			nd++;
-		} else {
-			if (not_done)
-				not_done[nn] = unique[i];
-			nn++;
-		}
-	}
+	split_done(unique, count, done, n_done, not_done, n_not_done);
 	free(unique);
-	if (n_done)
-		*n_done = nd;
-	if (n_not_done)
-		*n_not_done = nn;
 	return met ? CF_OK : CF_TIMEOUT;
 }
 

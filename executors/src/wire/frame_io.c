@@ -1,5 +1,6 @@
-#define _GNU_SOURCE
-#include "frame_io.h"
+#include "wire/frame_io.h"
+
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -100,30 +101,10 @@ enum cf_frame_status cf__frame_read(int fd, struct cf_frame_inbuf *in, struct cf
 	return CF_FRAME_OK;
 }
 
-/* A read from a pipe that does not wait, whether or not the pipe is
- * O_NONBLOCK: a blocking pipe may have a reader that wants to wait on it
- * (a borrower, process_pool.c) beside one that must not (the manager).
- * RWF_NOWAIT says so per call; a kernel without it for pipes gets a poll
- * first. */
-static ssize_t read_pipe_now(int fd, void *buf, size_t len)
-{
-	struct iovec iov = { buf, len };
-	ssize_t n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
-
-	if (n >= 0 || (errno != EOPNOTSUPP && errno != EINVAL))
-		return n;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	if (poll(&pfd, 1, 0) == 0) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return read(fd, buf, len);
-}
-
 /* One read that does not wait, unless wait is set: bytes read, 0 at EOF,
  * -1 when none are there now (errno EAGAIN) or on error.  recv with
  * MSG_DONTWAIT on a socket, whose blocking mode the writers share; a
- * pipe is read by read_pipe_now or, to wait, read().  The reader learns
+ * pipe is read by cf__read_pipe_nowait or, to wait, read().  The reader learns
  * which its descriptor is from the first recv. */
 static ssize_t read_now(int fd, struct cf_frame_reader *r, void *buf, size_t len, bool wait)
 {
@@ -138,7 +119,7 @@ static ssize_t read_now(int fd, struct cf_frame_reader *r, void *buf, size_t len
 		r->not_socket = true;
 	}
 	do
-		n = wait ? read(fd, buf, len) : read_pipe_now(fd, buf, len);
+		n = wait ? read(fd, buf, len) : cf__read_pipe_nowait(fd, buf, len);
 	while (n < 0 && errno == EINTR);
 	return n;
 }
@@ -149,44 +130,69 @@ void cf__frame_reader_clear(struct cf_frame_reader *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Reads what is missing of the part of the frame r is in (header or
+ * payload): CF_FRAME_OK with *whole set once that part is complete, or
+ * unset after a short read (worth another read at once); CF_FRAME_AGAIN
+ * when nothing is there now. */
+static enum cf_frame_status fill_part(int fd, struct cf_frame_reader *r, bool wait_for_start,
+				      bool *whole, enum cf_wire_error *wire_error)
+{
+	unsigned char *dst = r->in_payload ? r->payload + r->have : r->header + r->have;
+	size_t want = r->in_payload ? r->h.length - r->have : CF_WIRE_HEADER_SIZE - r->have;
+
+	*whole = true;
+	if (want == 0)
+		return CF_FRAME_OK;
+	bool wait = wait_for_start && !r->in_payload && r->have == 0;
+	ssize_t n = read_now(fd, r, dst, want, wait);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? CF_FRAME_AGAIN : CF_FRAME_IO_ERROR;
+	if (n == 0) {
+		if (!r->in_payload && r->have == 0)
+			return CF_FRAME_EOF;
+		*wire_error = CF_WIRE_TRUNCATED;
+		return CF_FRAME_CORRUPT;
+	}
+	r->have += (size_t)n;
+	*whole = (size_t)n == want;
+	return CF_FRAME_OK;
+}
+
+/* The header is whole: checks it and makes room for the payload. */
+static enum cf_frame_status start_payload(struct cf_frame_reader *r,
+					  enum cf_wire_error *wire_error)
+{
+	*wire_error = cf_wire_get_header(r->header, &r->h);
+	if (*wire_error != CF_WIRE_OK)
+		return CF_FRAME_CORRUPT;
+	r->in_payload = true;
+	r->have = 0;
+	if (r->h.length && !(r->payload = malloc(r->h.length)))
+		return CF_FRAME_NOMEM;
+	return CF_FRAME_OK;
+}
+
 enum cf_frame_status cf__frame_read_some(int fd, struct cf_frame_reader *r, bool wait_for_start,
 					 struct cf_wire_header *h, unsigned char **payload,
 					 enum cf_wire_error *wire_error)
 {
+	enum cf_frame_status st;
+	bool whole;
+
 	*wire_error = CF_WIRE_OK;
 	*payload = NULL;
 	for (;;) {
-		unsigned char *dst = r->in_payload ? r->payload + r->have : r->header + r->have;
-		size_t want = r->in_payload ? r->h.length - r->have : CF_WIRE_HEADER_SIZE - r->have;
-
-		if (want > 0) {
-			bool wait = wait_for_start && !r->in_payload && r->have == 0;
-			ssize_t n = read_now(fd, r, dst, want, wait);
-			if (n < 0)
-				return errno == EAGAIN || errno == EWOULDBLOCK ? CF_FRAME_AGAIN
-									      : CF_FRAME_IO_ERROR;
-			if (n == 0) {
-				if (!r->in_payload && r->have == 0)
-					return CF_FRAME_EOF;
-				*wire_error = CF_WIRE_TRUNCATED;
-				return CF_FRAME_CORRUPT;
-			}
-			r->have += (size_t)n;
-			if ((size_t)n < want)
-				continue;
-		}
+		st = fill_part(fd, r, wait_for_start, &whole, wire_error);
+		if (st != CF_FRAME_OK)
+			return st;
+		if (!whole)
+			continue;       /* a short read: try again at once */
 		if (!r->in_payload) {
-			*wire_error = cf_wire_get_header(r->header, &r->h);
-			if (*wire_error != CF_WIRE_OK)
-				return CF_FRAME_CORRUPT;
-			r->in_payload = true;
-			r->have = 0;
-			if (r->h.length) {
-				r->payload = malloc(r->h.length);
-				if (!r->payload)
-					return CF_FRAME_NOMEM;
+			st = start_payload(r, wire_error);
+			if (st != CF_FRAME_OK)
+				return st;
+			if (r->h.length)
 				continue;
-			}
 		}
 		/* A whole frame: hand it over and start afresh. */
 		*h = r->h;

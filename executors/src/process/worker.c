@@ -9,15 +9,16 @@
  * while other threads run: a forked child inherits every lock another
  * thread held at that instant, an exec'd one inherits none.
  */
-#define _GNU_SOURCE
-#include "frame_io.h"
-#include "internal.h"
+#include "process/worker.h"
+
+#include "core/task.h"
+#include "platform/platform.h"
+#include "wire/frame_io.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #define WORKER_ENV "CF_PROCESS_WORKER"
@@ -153,7 +154,7 @@ __attribute__((constructor)) void cf__process_worker_entry(void)
 		return;
 	unsetenv(WORKER_ENV);
 	/* Die with the pool's process instead of lingering as an orphan. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	cf__die_with_parent();
 	if (getppid() != (pid_t)parent)
 		_exit(0);
 	int status = serve(in_fd, out_fd);

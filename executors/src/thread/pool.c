@@ -20,10 +20,18 @@
  * still pushing.  Submits write `pushed` and workers `popped`, on lines
  * of their own, so neither side's count slows the other.
  */
-#define _GNU_SOURCE
-#include "internal.h"
+#include "base/annotate.h"
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/mpsc.h"
+#include "core/executor.h"
+#include "core/future.h"
+#include "core/task.h"
+#include "platform/platform.h"
 
 #include <assert.h>
+#include <stdalign.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +76,7 @@ struct thread_pool {
 
 	int idle_spin_us;
 	int max_spinning;               /* spinners at once: half the CPUs */
-	char name_prefix[16];           /* Linux thread names hold 15 bytes */
+	char name_prefix[CF_THREAD_NAME_MAX + 1];
 	char why[96];                   /* why broken: written once, under the
 					 * lock, before `broken` is set */
 	int (*initializer)(const void *, size_t);
@@ -78,7 +86,7 @@ struct thread_pool {
 
 /* The pool a worker thread belongs to: shutdown(wait) from inside its own
  * pool would join itself, so it is refused. */
-static __thread struct thread_pool *current_pool;
+static _Thread_local struct thread_pool *current_pool;
 
 /* A worker's slot in the pool, and what it starts with.  In the pool
  * rather than malloc'ed for the thread: a thread's first malloc or free
@@ -104,9 +112,9 @@ static size_t queued(struct thread_pool *p)
  * instructions away, unless its thread was preempted.  Lock held. */
 static cf_future *pop_locked(struct thread_pool *p)
 {
-	cf_future *f;
+	struct cf_link *l;
 
-	for (unsigned i = 1; !(f = cf__mpsc_pop(&p->queue)); i++) {
+	for (unsigned i = 1; !(l = cf__mpsc_pop(&p->queue)); i++) {
 		if (queued(p) == 0)
 			return NULL;
 		pthread_mutex_unlock(&p->lock);
@@ -117,7 +125,7 @@ static cf_future *pop_locked(struct thread_pool *p)
 	atomic_fetch_add_explicit(&p->busy, 1, memory_order_relaxed);
 	if (p->max_queued)
 		pthread_cond_signal(&p->space_cond);
-	return f;
+	return cf__future_of_link(l);
 }
 
 /* Waits until no submit is between its check of the flags and the end of
@@ -130,15 +138,15 @@ static void wait_for_submits(struct thread_pool *p)
 
 /* Detaches the whole queue (lock held, shutdown or broken set, submits
  * drained); the caller disposes of it. */
-static cf_future *take_all_locked(struct thread_pool *p)
+static struct cf_link *take_all_locked(struct thread_pool *p)
 {
-	cf_future *head = NULL, **tail = &head;
+	struct cf_link *head = NULL, **tail = &head;
 
 	for (cf_future *f; (f = pop_locked(p)) != NULL;) {
 		atomic_fetch_sub_explicit(&p->busy, 1, memory_order_relaxed);
-		f->next = NULL;
-		*tail = f;
-		tail = &f->next;
+		*tail = cf__future_link(f);
+		(*tail)->next = NULL;
+		tail = &(*tail)->next;
 	}
 	pthread_cond_broadcast(&p->space_cond);
 	return head;
@@ -147,9 +155,9 @@ static cf_future *take_all_locked(struct thread_pool *p)
 /* Sets shutdown or broken, then waits out the submits that did not see
  * it; with take, detaches what is queued.  The lock is not held while
  * waiting: a submit that was let in may need it to finish. */
-static cf_future *close_pool(struct thread_pool *p, atomic_bool *flag, bool take)
+static struct cf_link *close_pool(struct thread_pool *p, atomic_bool *flag, bool take)
 {
-	cf_future *list = NULL;
+	struct cf_link *list = NULL;
 
 	pthread_mutex_lock(&p->lock);
 	atomic_store(flag, true);
@@ -260,8 +268,10 @@ static void run_task(struct thread_pool *p, cf_future *f)
 	 * saw the result and submits again finds this worker, not a reason to
 	 * start another thread. */
 	if (cf__future_start(f)) {
-		cf__task_init(&task, cf__bytes_data(&f->payload), f->payload.size);
-		cf__task_run(&task, f->fn);
+		struct cf_bytes *arg = cf__future_payload(f);
+
+		cf__task_init(&task, cf__bytes_data(arg), arg->size);
+		cf__task_run(&task, cf__future_fn(f));
 		atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
 		cf__future_finish(f, &task);
 		cf__task_clear(&task);
@@ -281,16 +291,16 @@ static void break_pool(struct thread_pool *p, int index, int rc)
 		snprintf(p->why, sizeof(p->why), "the initializer failed in worker %d: "
 			 "initializer returned %d", index, rc);
 	pthread_mutex_unlock(&p->lock);
-	cf__abandon_list(close_pool(p, &p->broken, true), CF_BROKEN);
+	cf__future_abandon_list(close_pool(p, &p->broken, true), CF_BROKEN);
 }
 
-/* "prefix_N" in the 15 bytes Linux keeps: when it does not fit, the
+/* "prefix_N" in the bytes a thread's name may have: when it does not fit, the
  * prefix is cut (at a character boundary) and the number kept, since the
  * number is what tells the workers apart. */
 static void name_worker(const struct thread_pool *p, int index)
 {
 	char suffix[16], name[32];
-	int room = 15 - snprintf(suffix, sizeof(suffix), "_%d", index);
+	int room = CF_THREAD_NAME_MAX - snprintf(suffix, sizeof(suffix), "_%d", index);
 	int keep = (int)strlen(p->name_prefix);
 
 	if (keep > room) {
@@ -299,7 +309,7 @@ static void name_worker(const struct thread_pool *p, int index)
 			keep--;
 	}
 	snprintf(name, sizeof(name), "%.*s%s", keep, p->name_prefix, suffix);
-	pthread_setname_np(pthread_self(), name);
+	cf__thread_set_name(name);
 }
 
 static void *worker_main(void *arg)
@@ -371,12 +381,10 @@ static void wake_workers(struct thread_pool *p)
 
 /* The queue's reference to a future it takes.  f is not shared yet (its
  * submit has not returned), so a plain add will do: a locked one drains
- * the store buffer full of the new future's zeroing, about 10 % of a
- * submit. */
+ * the store buffer full of the new future's zeroing. */
 static void take_queue_ref(cf_future *f)
 {
-	atomic_store_explicit(&f->refs, atomic_load_explicit(&f->refs, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	cf__future_ref_unshared(f);
 }
 
 /* Counted first, then linked: a worker that sees the count but cannot pop
@@ -385,7 +393,7 @@ static void push(struct thread_pool *p, cf_future *f)
 {
 	take_queue_ref(f);
 	atomic_fetch_add(&p->pushed, 1);
-	cf__mpsc_push(&p->queue, f);
+	cf__mpsc_push(&p->queue, cf__future_link(f));
 }
 
 /* Whether a submit should start a thread: more tasks wait than workers
@@ -517,10 +525,14 @@ static cf_status push_burst(struct thread_pool *p, cf_future **fs, size_t n)
 	} else if (atomic_load(&p->shutdown)) {
 		st = CF_SHUTDOWN;
 	} else {
-		for (size_t i = 0; i < n; i++)
+		/* Linked among themselves first, where no one else sees them. */
+		for (size_t i = 0; i < n; i++) {
 			take_queue_ref(fs[i]);
+			CF_HAPPENS_BEFORE(fs[i]);
+			cf__future_link(fs[i])->next = i + 1 < n ? cf__future_link(fs[i + 1]) : NULL;
+		}
 		atomic_fetch_add(&p->pushed, n);
-		cf__mpsc_push_chain(&p->queue, fs, n);
+		cf__mpsc_push_chain(&p->queue, cf__future_link(fs[0]), cf__future_link(fs[n - 1]));
 	}
 	atomic_fetch_sub(&p->submitting, 1);
 	return st;
@@ -557,7 +569,7 @@ static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 
 	if (wait && current_pool == p)
 		return CF_INVALID_STATE;
-	cf__abandon_list(close_pool(p, &p->shutdown, cancel_futures), CF_CANCELLED);
+	cf__future_abandon_list(close_pool(p, &p->shutdown, cancel_futures), CF_CANCELLED);
 	if (!wait)
 		return CF_OK;
 
@@ -568,6 +580,30 @@ static cf_status pool_shutdown(cf_executor *ex, bool wait, bool cancel_futures)
 		pthread_join(p->threads[p->joined].thread, NULL);
 	pthread_mutex_unlock(&p->join_lock);
 	return CF_OK;
+}
+
+/* 0, or the error of the first lock or condition variable that could not
+ * be made (those made before it are destroyed). */
+static int init_locks(struct thread_pool *p)
+{
+	int rc = cf__mutex_init_adaptive(&p->lock);
+
+	if (rc != 0)
+		return rc;
+	if ((rc = pthread_mutex_init(&p->join_lock, NULL)) != 0)
+		goto no_join_lock;
+	if ((rc = pthread_cond_init(&p->work_cond, NULL)) != 0)
+		goto no_work_cond;
+	if ((rc = pthread_cond_init(&p->space_cond, NULL)) != 0)
+		goto no_space_cond;
+	return 0;
+no_space_cond:
+	pthread_cond_destroy(&p->work_cond);
+no_work_cond:
+	pthread_mutex_destroy(&p->join_lock);
+no_join_lock:
+	pthread_mutex_destroy(&p->lock);
+	return rc;
 }
 
 static cf_status pool_create(cf_executor *ex, const cf_options *opts)
@@ -591,14 +627,11 @@ static cf_status pool_create(cf_executor *ex, const cf_options *opts)
 		free(p);
 		return CF_NOMEM;
 	}
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-	pthread_mutex_init(&p->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
-	pthread_mutex_init(&p->join_lock, NULL);
-	pthread_cond_init(&p->work_cond, NULL);
-	pthread_cond_init(&p->space_cond, NULL);
+	if (init_locks(p) != 0) {
+		free(p->threads);
+		free(p);
+		return CF_SYSTEM;
+	}
 	p->max_workers = workers;
 	p->max_queued = opts->max_queued;
 	p->idle_spin_us = opts->idle_spin_us;

@@ -1,6 +1,6 @@
 /* Encoding and decoding of the frames described in wire.h: bytes in, bytes
  * out, no I/O. */
-#include "wire.h"
+#include "wire/wire.h"
 
 #include <string.h>
 

@@ -2,9 +2,8 @@
  *
  * One shared counter cost two locked instructions per task, one right
  * after the new future's zeroing and one right after free(), each waiting
- * for those stores to drain: a fifth of a million-task submit-and-collect
- * on 2 cores (medians of 18 interleaved runs: 208-229 -> 174-176 ns per
- * task).  So each thread counts in a slot of its own, on a cache line of
+ * for those stores to drain, a fifth of a million-task submit-and-collect
+ * on 2 cores (docs/api.md, "Thread backend internals").  So each thread counts in a slot of its own, on a cache line of
  * its own, with plain loads and stores, and a reader adds the slots up.
  * A future made in one thread and freed in another adds 1 to one slot and
  * -1 to the other; only the sum means anything.  A reader that runs while
@@ -14,10 +13,15 @@
  * it exits, folding what it counted into `shared`.  Threads beyond the
  * slots count in `shared` with locked instructions, as before.
  */
-#include "internal.h"
+#include "core/alive.h"
+
+#include "base/annotate.h"
+#include "cf_testing.h"
 
 #include <pthread.h>
 #include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define ALIVE_SLOTS 64
 

@@ -1,0 +1,106 @@
+/* The task a function sees (cf_task in cf.h): the same on every backend. */
+#include "core/task.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cf__task_init(struct cf_task *t, const void *arg, size_t arg_size)
+{
+	t->arg = arg;
+	t->arg_size = arg_size;
+	t->result.size = 0;
+	t->error = NULL;
+	t->slot = NULL;
+	t->slot_size = 0;
+	t->slot_filled = false;
+}
+
+void cf__task_run(struct cf_task *t, cf_fn fn)
+{
+	int rc = fn(t);
+
+	/* A task that returned nonzero without calling cf_task_fail still
+	 * failed; one that called cf_task_fail and then returned 0 did too. */
+	if (rc != 0 && !t->error)
+		cf_task_fail(t, rc, "task returned %d", rc);
+}
+
+void cf__task_clear(struct cf_task *t)
+{
+	cf__bytes_clear(&t->result);
+	free(t->error);
+	t->error = NULL;
+}
+
+const void *cf_task_arg(const cf_task *task, size_t *size)
+{
+	if (!task) {
+		if (size)
+			*size = 0;
+		return NULL;
+	}
+	if (size)
+		*size = task->arg_size;
+	return task->arg_size ? task->arg : NULL;
+}
+
+int cf_task_return(cf_task *task, const void *data, size_t size)
+{
+	if (!task || (!data && size))
+		return CF_INVALID_ARGUMENT;
+	/* A map into an array: a result that fits its place goes there. */
+	if (task->slot && size == task->slot_size) {
+		memcpy(task->slot, data, size);
+		cf__bytes_clear(&task->result);
+		task->slot_filled = true;
+		return CF_OK;
+	}
+	task->slot_filled = false;
+	return cf__bytes_set(&task->result, data, size);
+}
+
+void *cf_task_result_buffer(cf_task *task, size_t size)
+{
+	if (!task)
+		return NULL;
+	if (task->slot && size == task->slot_size) {
+		cf__bytes_clear(&task->result);
+		task->slot_filled = true;
+		return task->slot;
+	}
+	task->slot_filled = false;
+	cf__bytes_clear(&task->result);
+	void *buf = task->result.inline_buf;
+	if (size > CF_INLINE_BYTES) {
+		if (!(buf = malloc(size)))
+			return NULL;
+		task->result.heap = buf;
+	}
+	task->result.size = size;
+	return buf;
+}
+
+int cf_task_fail(cf_task *task, int code, const char *format, ...)
+{
+	va_list ap;
+
+	if (code == 0)
+		code = -1;
+	if (!task)
+		return code;
+	if (!task->error) {
+		task->error = malloc(sizeof(*task->error));
+		if (!task->error)
+			return code;    /* the code alone still says it failed */
+	}
+	task->error->code = code;
+	task->error->message[0] = '\0';
+	if (format) {
+		va_start(ap, format);
+		vsnprintf(task->error->message, sizeof(task->error->message), format, ap);
+		va_end(ap);
+	}
+	return code;
+}
