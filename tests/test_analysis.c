@@ -36,7 +36,7 @@ Test(analysis, every_module_has_a_test, .timeout = 30)
 {
 	static const char *const known[] = {
 		"test_stats.py", "test_granularity.py", "test_derive.py", "test_targets.py",
-		"test_verdicts.py", "test_plots.py", "test_docfigures.py", NULL
+		"test_verdicts.py", "test_plots.py", "test_docfigures.py", "test_timeline.py", NULL
 	};
 	DIR *d = opendir("tests/analysis");
 	struct dirent *e;
@@ -60,6 +60,7 @@ Test(analysis, targets, .timeout = 130) { run_module("test_targets"); }
 Test(analysis, verdicts, .timeout = 130) { run_module("test_verdicts"); }
 Test(analysis, plots, .timeout = 130) { run_module("test_plots"); }
 Test(analysis, docfigures, .timeout = 130) { run_module("test_docfigures"); }
+Test(analysis, timeline, .timeout = 130) { run_module("test_timeline"); }
 
 /* The analysis scripts keep the command-line contract: --help says what
  * they do, bad usage is one line on stderr and exit status 2. */
@@ -67,7 +68,8 @@ Test(analysis, scripts_refuse_bad_usage_in_one_line, .timeout = 60)
 {
 	static const char *const scripts[] = {
 		"scripts/derive", "scripts/compose", "scripts/targets", "scripts/compare",
-		"scripts/run-cells", "scripts/run-micro", "scripts/plot", "scripts/doc-figures", "scripts/sample-report", NULL
+		"scripts/run-cells", "scripts/run-micro", "scripts/plot", "scripts/doc-figures",
+		"scripts/sample-report", "scripts/timeline", "scripts/trace-cost", NULL
 	};
 	struct run_result r;
 
@@ -97,6 +99,7 @@ Test(analysis, a_failed_write_is_an_error, .timeout = 90)
 	static const char *const cmds[] = {
 		"scripts/targets \"$1\" >/dev/full",
 		"scripts/compare \"$1\" \"$1\" >/dev/full",
+		"scripts/timeline tests/fixtures/trace/seed_sleep.json >/dev/full",
 		"\"${PARLAB_BUILD:-build}\"/micro/floors --quick --rounds 1 --json --only floor.fork_wait >/dev/full",
 		NULL
 	};

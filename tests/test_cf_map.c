@@ -1,14 +1,21 @@
 /* cf_map: results in input order, the first failure, the timeout from the
- * call, chunks, and the bounded number of tasks in flight.
+ * call, chunks, and the bounded number of tasks in flight; and the remote
+ * form of a chunk and of its replies (map/chunk.h), whose decoders must
+ * refuse bytes that lie.
  *
- * Suite: cf_map.  Tests named *_thread exercise the thread backend only
- * (they share a counter with the task); all others run on every backend.
+ * Suites: cf_map, cf_chunk.  Tests named *_thread exercise the thread
+ * backend only (they share a counter with the task); all others run on
+ * every backend.
  */
 #define _GNU_SOURCE
 #include "cf_test_util.h"
 
+#include "map/chunk.h"
+#include "wire/le.h"
+
 #include <stdalign.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -523,7 +530,7 @@ Test(cf_map, burst_larger_than_max_queued_wakes_sleeping_workers, .timeout = 30)
 	cf_executor_free(ex);
 }
 
-/* A reader that gets results fast waits for several at once (map.c,
+/* A reader that gets results fast waits for several at once (map/iter.c,
  * wait_for_next), but never holds a finished result back for long: here
  * ten results of 0.2 ms (fast: the reader starts to read ahead), then one
  * of 50 ms with long ones behind it. */
@@ -544,6 +551,303 @@ BACKEND_TEST(cf_map, read_ahead_never_holds_a_result_back, .timeout = 60)
 	cr_expect_lt(took, 0.8, "item 10 (50 ms) came %.3f s after the call: held back behind "
 		     "the 1 s items", took);
 	cf_map_free(it);
+	cf_executor_free(ex);
+	cr_expect_eq(cf_futures_alive(), 0);
+}
+
+/* ---- the remote chunk and its replies (map/chunk.h) ---------------------- */
+
+struct encoded {
+	unsigned char *bytes;
+	size_t len;
+};
+
+/* The remote form of a chunk of `count` items of 4 bytes (item i is
+ * 10 * i + 1), the chunk's first item being item 40 of its map. */
+static struct encoded encode_chunk(enum cf_chunk_kind kind, size_t count, size_t result_size,
+				   const struct cf_fnref *ref)
+{
+	static uint32_t items[64];
+	struct cf_chunk c = {
+		.kind = kind,
+		.items = (const unsigned char *)items,
+		.item_size = sizeof(items[0]),
+		.item_stride = sizeof(items[0]),
+		.count = count,
+		.result_size = result_size,
+		.first_index = 40,
+	};
+	struct encoded e = { .len = cf__chunk_remote_size(&c, ref) };
+
+	cr_assert_leq(count, 64);
+	for (uint32_t i = 0; i < 64; i++)
+		items[i] = 10 * i + 1;
+	cr_assert_gt(e.len, 0);
+	e.bytes = malloc(e.len);
+	cr_assert_not_null(e.bytes);
+	cf__chunk_put_remote(e.bytes, &c, ref);
+	return e;
+}
+
+/* Decodes len bytes from a heap copy of exactly that many, so that a read
+ * past them is an ASan report.  Only the status comes back: the decoded
+ * chunk points into the copy. */
+static enum cf_wire_error decode_exact(const unsigned char *p, size_t len)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+	struct cf_chunk c;
+	struct cf_fnref ref;
+	enum cf_wire_error e;
+
+	cr_assert_not_null(copy);
+	if (len)
+		memcpy(copy, p, len);
+	e = cf__chunk_get_remote(copy, len, &c, &ref);
+	free(copy);
+	return e;
+}
+
+static const struct cf_fnref some_ref = { "libsome.so.1", 12, 0x1234 };
+
+Test(cf_chunk, remote_round_trip)
+{
+	static const enum cf_chunk_kind kinds[3] = { CF_CHUNK_RECORDS, CF_CHUNK_DENSE,
+						     CF_CHUNK_WHOLE };
+
+	for (int k = 0; k < 3; k++) {
+		size_t result_size = kinds[k] == CF_CHUNK_RECORDS ? 0 : 8;
+		struct encoded e = encode_chunk(kinds[k], 5, result_size, &some_ref);
+		struct cf_chunk c;
+		struct cf_fnref ref;
+
+		cr_assert_eq(cf__chunk_get_remote(e.bytes, e.len, &c, &ref), CF_WIRE_OK, "kind %d", k);
+		cr_expect_eq(c.kind, kinds[k]);
+		cr_expect_eq(c.count, 5);
+		cr_expect_eq(c.item_size, 4);
+		cr_expect_eq(c.item_stride, kinds[k] == CF_CHUNK_WHOLE ? 4 : 16,
+			     "kind %d: stride %zu", k, c.item_stride);
+		cr_expect_eq(c.result_size, result_size);
+		cr_expect_eq(c.first_index, 40);
+		cr_expect_null(c.fn, "a remote chunk names its function by reference");
+		cr_expect_eq(ref.module_len, some_ref.module_len);
+		cr_expect_eq(memcmp(ref.module, some_ref.module, ref.module_len), 0);
+		cr_expect_eq(ref.offset, some_ref.offset);
+		cr_assert_not_null(c.items);
+		cr_expect_eq((size_t)(c.items - e.bytes) % CF_CHUNK_ALIGN, 0, "items aligned");
+		for (uint32_t i = 0; i < 5; i++) {
+			uint32_t v;
+
+			memcpy(&v, c.items + i * c.item_stride, sizeof(v));
+			cr_expect_eq(v, 10 * i + 1, "kind %d, item %u", k, i);
+		}
+		free(e.bytes);
+	}
+}
+
+Test(cf_chunk, truncated_remote_chunk_refused)
+{
+	struct encoded e = encode_chunk(CF_CHUNK_RECORDS, 3, 0, &some_ref);
+
+	cr_expect_eq(decode_exact(e.bytes, e.len), CF_WIRE_OK);
+	for (size_t len = 0; len < e.len; len++)
+		cr_expect_neq(decode_exact(e.bytes, len), CF_WIRE_OK, "cut to %zu of %zu bytes",
+			      len, e.len);
+	free(e.bytes);
+}
+
+/* One field of a valid chunk changed: a little-endian value of `width`
+ * bytes at `offset`. */
+struct lie {
+	const char *what;
+	size_t offset;
+	int width;
+	uint64_t value;
+	enum cf_wire_error want;        /* CF_WIRE_OK: any error will do */
+};
+
+Test(cf_chunk, lying_remote_chunk_refused)
+{
+	static const struct lie lies[] = {
+		{ "magic", 0, 1, 'X', CF_WIRE_BAD_MAGIC },
+		{ "version", 4, 1, 2, CF_WIRE_BAD_VERSION },
+		{ "kind past the last", 5, 1, CF_CHUNK_KIND_MAX + 1, CF_WIRE_BAD_FIELD },
+		{ "reserved", 6, 2, 1, CF_WIRE_BAD_FIELD },
+		{ "one item more than it holds", 8, 8, 4, CF_WIRE_TRUNCATED },
+		{ "one item fewer than it holds", 8, 8, 2, CF_WIRE_BAD_FIELD },
+		{ "a count whose reply cannot fit a frame", 8, 8, (uint64_t)1 << 40,
+		  CF_WIRE_TOO_LONG },
+		{ "items larger than it holds", 16, 8, 20, CF_WIRE_TRUNCATED },
+		{ "items larger than a frame", 16, 8, (uint64_t)1 << 40, CF_WIRE_TOO_LONG },
+		{ "a result size for cf_map's records", 24, 8, 8, CF_WIRE_BAD_FIELD },
+		{ "a function name over the limit", 40, 2, 0xffff, CF_WIRE_BAD_FIELD },
+		{ "a function name longer than it is", 40, 2, 200, CF_WIRE_OK },
+		{ "a function name shorter than it is", 40, 2, 3, CF_WIRE_OK },
+		{ "padding that is not zero", 40 + 2 + 12 + 8, 1, 0xaa, CF_WIRE_BAD_FIELD },
+	};
+
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		const struct lie *l = &lies[i];
+		struct encoded e = encode_chunk(CF_CHUNK_RECORDS, 3, 0, &some_ref);
+		enum cf_wire_error got;
+
+		for (int b = 0; b < l->width; b++)
+			e.bytes[l->offset + b] = (unsigned char)(l->value >> (8 * b));
+		got = decode_exact(e.bytes, e.len);
+		if (l->want == CF_WIRE_OK)
+			cr_expect_neq(got, CF_WIRE_OK, "%s: decoded", l->what);
+		else
+			cr_expect_eq(got, l->want, "%s: %s, not %s", l->what, cf_wire_strerror(got),
+				     cf_wire_strerror(l->want));
+		free(e.bytes);
+	}
+
+	/* A byte after the items, and a dense chunk without a result size. */
+	struct encoded e = encode_chunk(CF_CHUNK_DENSE, 3, 8, &some_ref);
+	unsigned char *longer = calloc(1, e.len + 1);
+
+	memcpy(longer, e.bytes, e.len);
+	cr_expect_eq(decode_exact(longer, e.len + 1), CF_WIRE_BAD_FIELD, "a byte after the items");
+	cf__le_put_u64(e.bytes + 24, 0);
+	cr_expect_eq(decode_exact(e.bytes, e.len), CF_WIRE_BAD_FIELD, "dense, result size 0");
+	free(longer);
+	free(e.bytes);
+}
+
+Test(cf_chunk, records_reply_refused_when_it_lies)
+{
+	cf_error error = { .code = 42 };
+	unsigned char reply[256];
+	struct cf_chunk_record rec;
+	size_t first = cf__chunk_record_size(5), len;
+
+	snprintf(error.message, sizeof(error.message), "bad item");
+	cr_assert_leq(first + cf__chunk_error_record_size(&error), sizeof(reply));
+	cf__chunk_put_record(reply, "hello", 5);
+	cf__chunk_put_error_record(reply + first, &error);
+	len = first + cf__chunk_error_record_size(&error);
+
+	cr_assert_eq(cf__chunk_get_record(reply, len, 0, &rec), CF_WIRE_OK);
+	cr_expect(!rec.failed && rec.size == 5 && memcmp(rec.bytes, "hello", 5) == 0);
+	cr_expect_eq(rec.next, first);
+	cr_expect_eq((size_t)(rec.bytes - reply) % CF_CHUNK_ALIGN, 0, "a result stays aligned");
+	cr_assert_eq(cf__chunk_get_record(reply, len, rec.next, &rec), CF_WIRE_OK);
+	cr_expect(rec.failed && rec.error.code == 42);
+	cr_expect_str_eq(rec.error.message, "bad item");
+	cr_expect_eq(rec.next, len);
+	cr_expect_eq(cf__chunk_get_record(reply, len, len, &rec), CF_WIRE_TRUNCATED, "no more");
+
+	for (size_t cut = first; cut < len; cut++)
+		cr_expect_neq(cf__chunk_get_record(reply, cut, first, &rec), CF_WIRE_OK,
+			      "the error record cut to %zu bytes", cut - first);
+	reply[0] = 2;
+	cr_expect_eq(cf__chunk_get_record(reply, len, 0, &rec), CF_WIRE_BAD_FIELD, "status 2");
+	reply[0] = 0;
+	cf__le_put_u64(reply + 8, len);
+	cr_expect_eq(cf__chunk_get_record(reply, len, 0, &rec), CF_WIRE_TRUNCATED,
+		     "longer than the reply");
+	cf__le_put_u64(reply + 8, UINT64_MAX);
+	cr_expect_eq(cf__chunk_get_record(reply, len, 0, &rec), CF_WIRE_TRUNCATED,
+		     "a length that wraps");
+}
+
+Test(cf_chunk, dense_reply_refused_when_it_lies)
+{
+	cf_error error = { .code = 7 };
+	size_t max = cf__chunk_dense_max_size(4, 8, true);
+	unsigned char *reply = calloc(1, max);
+	struct cf_chunk_dense d;
+	size_t len;
+
+	cr_assert_not_null(reply);
+	snprintf(error.message, sizeof(error.message), "item 3 failed");
+	for (long i = 0; i < 3; i++)
+		memcpy(reply + CF_CHUNK_DENSE_HEADER_SIZE + 8 * i, &i, sizeof(i));
+	len = cf__chunk_put_dense(reply, 3, 8, true, &error);
+	cr_assert_leq(len, max);
+	cr_assert_eq(cf__chunk_get_dense(reply, len, 8, true, &d), CF_WIRE_OK);
+	cr_expect(d.done == 3 && d.failed && d.error.code == 7);
+	cr_expect_str_eq(d.error.message, "item 3 failed");
+	cr_expect_eq(memcmp(d.results, reply + CF_CHUNK_DENSE_HEADER_SIZE, 24), 0);
+
+	for (size_t cut = 0; cut < len; cut++)
+		cr_expect_neq(cf__chunk_get_dense(reply, cut, 8, true, &d), CF_WIRE_OK,
+			      "cut to %zu of %zu bytes", cut, len);
+	cr_expect_neq(cf__chunk_get_dense(reply, len, 8, false, &d), CF_WIRE_OK,
+		      "results where none were expected");
+	cf__le_put_u64(reply, 4);
+	cr_expect_neq(cf__chunk_get_dense(reply, len, 8, true, &d), CF_WIRE_OK, "one result more");
+	cf__le_put_u64(reply, UINT64_MAX);
+	cr_expect_eq(cf__chunk_get_dense(reply, len, 8, true, &d), CF_WIRE_TRUNCATED,
+		     "a count that wraps");
+	cf__le_put_u64(reply, 3);
+	cf__le_put_u32(reply + 8, 0);
+	cr_expect_eq(cf__chunk_get_dense(reply, len, 8, true, &d), CF_WIRE_BAD_FIELD,
+		     "an error in a reply that did not fail");
+	free(reply);
+}
+
+/* The task of a remote chunk, submitted as any task with the bytes as its
+ * argument: on threads it runs in place, on processes in a worker, and a
+ * chunk cut short or naming a function nowhere fails its task, not the
+ * worker. */
+BACKEND_TEST(cf_map, remote_chunk_task_checks_its_chunk, .timeout = 30)
+{
+	cf_executor *ex = make_pool(backend, 1);
+	long items[3] = { 2, 3, 4 };
+	struct cf_chunk c = {
+		.kind = CF_CHUNK_RECORDS,
+		.items = (const unsigned char *)items,
+		.item_size = sizeof(items[0]),
+		.item_stride = sizeof(items[0]),
+		.count = 3,
+	};
+	struct cf_fnref ref, nowhere = { "no-such-object.so", 17, 0x40 };
+	const cf_error *error;
+	const unsigned char *reply;
+	size_t len, at = 0;
+
+	cr_assert_eq(cf__fnref_from_fn((void (*)(void))square_task, &ref), 0);
+	size_t size = cf__chunk_remote_size(&c, &ref);
+	unsigned char *bytes = malloc(size);
+	cr_assert_not_null(bytes);
+	cf__chunk_put_remote(bytes, &c, &ref);
+
+	cf_future *f = submit_ok(ex, cf__chunk_run_remote, bytes, size);
+	cr_assert_eq(cf_future_result(f, BOUND, (const void **)&reply, &len), CF_OK);
+	for (int i = 0; i < 3; i++) {
+		struct cf_chunk_record rec;
+		long v;
+
+		cr_assert_eq(cf__chunk_get_record(reply, len, at, &rec), CF_WIRE_OK, "record %d", i);
+		cr_assert(!rec.failed && rec.size == sizeof(v));
+		memcpy(&v, rec.bytes, sizeof(v));
+		cr_expect_eq(v, items[i] * items[i]);
+		at = rec.next;
+	}
+	cr_expect_eq(at, len, "nothing after the records");
+	release_ok(f);
+
+	f = submit_ok(ex, cf__chunk_run_remote, bytes, size - 3);
+	cr_assert_eq(cf_future_exception(f, BOUND, &error), CF_OK);
+	cr_assert_not_null(error, "a chunk cut short ran");
+	cr_expect(strstr(error->message, "malformed chunk") != NULL, "%s", error->message);
+	release_ok(f);
+
+	size = cf__chunk_remote_size(&c, &nowhere);
+	free(bytes);
+	bytes = malloc(size);
+	cr_assert_not_null(bytes);
+	cf__chunk_put_remote(bytes, &c, &nowhere);
+	f = submit_ok(ex, cf__chunk_run_remote, bytes, size);
+	cr_assert_eq(cf_future_exception(f, BOUND, &error), CF_OK);
+	cr_assert_not_null(error, "a chunk of a function nowhere ran");
+	cr_expect(strstr(error->message, "not in this program") != NULL, "%s", error->message);
+	release_ok(f);
+
+	f = submit_square(ex, 5);
+	cr_expect_eq(result_long(f, BOUND), 25, "the worker lives on");
+	release_ok(f);
+	free(bytes);
 	cf_executor_free(ex);
 	cr_expect_eq(cf_futures_alive(), 0);
 }

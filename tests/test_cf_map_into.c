@@ -302,6 +302,61 @@ Test(cf_map_into, chunks_read_items_in_place_thread, .timeout = 30)
 	cf_executor_free(ex);
 }
 
+/* Thread backend only: how many result buffers lay in the caller's
+ * result array, which the test names here. */
+static atomic_int buffers_in_callers_array;
+static const long *callers_results;
+
+static int square_into_buffer_task(cf_task *task)
+{
+	size_t size;
+	const long *n = cf_task_arg(task, &size);
+	size_t count = size / sizeof(*n);
+	long *out = cf_task_result_buffer(task, count * sizeof(*out));
+
+	if (!out)
+		return cf_task_fail(task, 9, "no result buffer");
+	if (out >= callers_results && out + count <= callers_results + 64)
+		atomic_fetch_add(&buffers_in_callers_array, 1);
+	for (size_t i = 0; i < count; i++)
+		out[i] = n[i] * n[i];
+	return 0;
+}
+
+/* On threads a chunk's results are written where the caller wants them,
+ * with no copy: cf_task_result_buffer hands out the caller's array, an
+ * item's place in cf_map_into, a chunk's in cf_map_batches.  A lone item
+ * (chunksize 1) is a plain future, whose result is copied. */
+Test(cf_map_into, results_written_in_the_callers_array_thread, .timeout = 30)
+{
+	cf_executor *ex = make_pool("thread", 2);
+	static long items[64], results[64];
+	cf_map_options opts = { .timeout = BOUND, .chunksize = 8 };
+	static const map_call maps[2] = { cf_map_into, cf_map_batches };
+	static const int in_place[2] = { 64, 8 };
+
+	for (long i = 0; i < 64; i++)
+		items[i] = i - 7;
+	callers_results = results;
+	for (int m = 0; m < 2; m++) {
+		for (size_t chunksize = 1; chunksize <= 8; chunksize += 7) {
+			opts.chunksize = chunksize;
+			memset(results, 0, sizeof(results));
+			atomic_store(&buffers_in_callers_array, 0);
+			cr_assert_eq(maps[m](ex, square_into_buffer_task, items, sizeof(items[0]), 64,
+					     results, sizeof(results[0]), &opts, NULL, NULL), CF_OK);
+			cr_expect_eq(atomic_load(&buffers_in_callers_array),
+				     chunksize == 1 ? 0 : in_place[m],
+				     "%s, chunksize %zu: %d buffers in the caller's array",
+				     m ? "map_batches" : "map_into", chunksize,
+				     atomic_load(&buffers_in_callers_array));
+			for (long i = 0; i < 64; i++)
+				cr_expect_eq(results[i], (i - 7) * (i - 7));
+		}
+	}
+	cf_executor_free(ex);
+}
+
 /* A timeout while chunks run in place: cf_map_into returns only after the
  * running ones end (they use the caller's arrays), cancels the others,
  * and nothing writes into the results afterwards. */

@@ -78,6 +78,9 @@ static const char *const bad_args[][5] = {
 	{ "--scale", "2e6" },
 	{ "--scale", "0.5s" },
 	{ "--scale", "x" },
+	{ "--trace" },                  /* --trace: missing, empty, unwritable */
+	{ "--trace=" },
+	{ "--trace", "/nonexistent-dir/t.json" },
 	{ "stray" },                    /* positional arguments */
 	{ "-n", "3", "extra" },
 	{ "--", "x" },
@@ -124,7 +127,8 @@ Test(cli, help_lists_every_option, .timeout = 30)
 	static const char *const wanted[] = {
 		"usage: serial/squares", "-j, --workers N", "-n, --tasks N",
 		"--work-us U", "--scale F", "--print", "--check", "--stats",
-		"-h, --help", "(default: 1)", "(default: 10)", "PARLAB_SPIN_PER_US",
+		"--trace FILE", "-h, --help", "(default: 1)", "(default: 10)",
+		"PARLAB_SPIN_PER_US", "PARLAB_TRACE",
 	};
 	struct run_result r;
 

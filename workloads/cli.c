@@ -23,10 +23,11 @@
 
 #include "spin.h"
 #include "stats.h"
+#include "trace.h"
 
 enum builtin_id {
 	OPT_WORKERS, OPT_TASKS, OPT_WORK_US, OPT_SCALE,
-	OPT_PRINT, OPT_CHECK, OPT_STATS, OPT_HELP,
+	OPT_PRINT, OPT_CHECK, OPT_STATS, OPT_TRACE, OPT_HELP,
 };
 
 /* The options every program has.  metavar == NULL means a flag. */
@@ -45,6 +46,9 @@ static const struct builtin {
 	{ OPT_PRINT, 0, "print", NULL, "print every result in the seed's format" },
 	{ OPT_CHECK, 0, "check", NULL, "recompute serially; exit 1 on any difference" },
 	{ OPT_STATS, 0, "stats", NULL, "print one JSON line of resource usage on stderr" },
+	{ OPT_TRACE, 0, "trace", "FILE",
+	  "write which worker ran which task, and when, to FILE (Chrome trace JSON; "
+	  "scripts/timeline draws it)" },
 	{ OPT_HELP, 'h', "help", NULL, "show this help and exit" },
 };
 
@@ -423,6 +427,7 @@ static void print_help(const struct pl_program *p)
 	printf("\nEnvironment:\n");
 	help_line("PARLAB_SPIN_PER_US", "spin iterations per microsecond for --work-us "
 		  "(from build/workloads/spin-calibrate; unset: calibrate, about 20 ms)");
+	help_line("PARLAB_TRACE", "FILE: as --trace FILE, when --trace is not given");
 	printf("\nExit status: 0 success, 1 run-time failure, --check difference or "
 	       "output that could not be written, 2 bad usage.\n");
 }
@@ -461,6 +466,11 @@ static void apply_builtin(struct pl_options *opts, const struct builtin *b,
 		break;
 	case OPT_STATS:
 		opts->stats = true;
+		break;
+	case OPT_TRACE:
+		if (!*value)
+			pl_usage_error(opts, "%s needs a file name", opt);
+		opts->trace = value;
 		break;
 	case OPT_HELP:
 		help_and_exit(opts);
@@ -607,6 +617,12 @@ void pl_parse_args(int argc, char **argv, const struct pl_program *program,
 	 * then inherits the rate, and no worker stalls on the first task. */
 	if (opts->work_us > 0)
 		pl_spin_per_us();
+
+	/* Also before any worker exists: they all record into its mapping. */
+	const char *trace = opts->trace;
+	if (!trace && getenv("PARLAB_TRACE") && *getenv("PARLAB_TRACE"))
+		trace = getenv("PARLAB_TRACE");
+	pl_trace_begin(trace, opts, argc, argv);
 }
 
 /* --- lookups ---------------------------------------------------------- */

@@ -82,6 +82,7 @@ struct pl_options {
 	bool check;             /* recompute serially, exit 1 on a difference */
 	bool stats;             /* one JSON line on stderr at the end */
 	bool tasks_given;       /* -n was on the command line */
+	const char *trace;      /* --trace FILE, or NULL */
 	double start;           /* pl_now() when parsing began: wall clock origin */
 	const struct pl_program *program;
 };

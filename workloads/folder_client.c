@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "folder_client.h"
+#include "trace.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -840,7 +841,11 @@ enum pl_folder_status pl_folder_get(struct pl_folder_client *c, long id,
 		return fail_fast(c, id, e);
 
 	for (;;) {
+		uint64_t t0 = pl_trace_on() ? pl_trace_start() : 0;
+
 		a = try_once(s, url, id, name, cap, e);
+		if (t0)
+			pl_trace_record(PL_TRACE_FETCH, id, e->attempts, t0, pl_trace_clock());
 		if (!a.retry)
 			break;
 		if (e->attempts >= c->opt.max_attempts) {
@@ -859,8 +864,11 @@ enum pl_folder_status pl_folder_get(struct pl_folder_client *c, long id,
 			break;
 		}
 		long wait = backoff_ms(s, &c->opt, e->attempts, a.retry_after_ms);
+		uint64_t w0 = pl_trace_on() ? pl_trace_clock() : 0;
 
 		sleep_ms(wait);
+		if (w0)
+			pl_trace_record(PL_TRACE_RETRY, id, e->attempts + 1, w0, pl_trace_clock());
 		e->waited_ms += wait;
 	}
 	breaker_record(c, &a, e);

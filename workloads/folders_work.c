@@ -1,6 +1,7 @@
 /* The folders workload's shared plumbing (see folders_work.h). */
 #define _GNU_SOURCE
 #include "folders_work.h"
+#include "trace.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -350,6 +351,7 @@ void pl_folders_fetch(struct pl_folder_client *c, long id, long work_us,
 		      struct pl_folder_answer *a)
 {
 	struct pl_folder_error err;
+	uint64_t t0 = pl_trace_on() ? pl_trace_start() : 0;
 
 	memset(a, 0, sizeof(*a));
 	a->id = id;
@@ -358,6 +360,8 @@ void pl_folders_fetch(struct pl_folder_client *c, long id, long work_us,
 	if (a->status != PL_FOLDER_OK)
 		snprintf(a->error, sizeof(a->error), "%s", err.message);
 	pl_spin_us(work_us);
+	if (t0)
+		pl_trace_record(PL_TRACE_LOOKUP, id, 0, t0, pl_trace_clock());
 }
 
 void pl_folders_lost(struct pl_folder_answer *a, long id, const char *why)
@@ -518,6 +522,8 @@ int pl_folders_finish(struct pl_folders *f)
 	if (o->stats)
 		pl_print_stats(stderr, prog, o->start);
 	status = failed || lost_output ? 1 : 0;
+	if (pl_trace_end() != 0)
+		status = 1;
 	if (o->check && check(f) != 0)
 		status = 1;
 

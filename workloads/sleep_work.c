@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "sleep_work.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,10 +44,13 @@ static void sleep_for(double seconds)
 void pl_sleep_task(long index, double scale, long work_us, char *out)
 {
 	long seconds = pl_sleep_seconds(index);
+	uint64_t t0 = pl_trace_on() ? pl_trace_start() : 0;
 
 	sleep_for((double)seconds * scale);
 	pl_spin_us(work_us);
 	snprintf(out, PL_SLEEP_MSG_MAX, "Task %ld completed", seconds);
+	if (t0)
+		pl_trace_record(PL_TRACE_TASK, index, 0, t0, pl_trace_clock());
 }
 
 /* 64-bit FNV-1a of a string. */
@@ -161,6 +165,8 @@ int pl_sleep_finish(struct pl_sleep_results *r)
 	 * checker's. */
 	if (o->stats)
 		pl_print_stats(stderr, o->program->name, o->start);
+	if (pl_trace_end() != 0)
+		status = 1;
 	if (o->check && check_messages(r) != 0)
 		status = 1;
 	free(r->messages);

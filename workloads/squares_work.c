@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "squares_work.h"
+#include "trace.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +17,13 @@
 
 int64_t pl_square(int64_t n, long work_us)
 {
+	if (pl_trace_on()) {
+		uint64_t t0 = pl_trace_start();
+
+		pl_spin_us(work_us);
+		pl_trace_record(PL_TRACE_TASK, (long)n, 0, t0, pl_trace_clock());
+		return n * n;
+	}
 	pl_spin_us(work_us);
 	return n * n;
 }
@@ -92,6 +100,8 @@ int pl_squares_finish(const struct pl_options *opts, int64_t *results)
 	 * checker's. */
 	if (opts->stats)
 		pl_print_stats(stderr, opts->program->name, opts->start);
+	if (pl_trace_end() != 0)
+		status = 1;
 	if (opts->check && check_results(opts, results) != 0)
 		status = 1;
 	free(results);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "stats.h"
+#include "trace.h"
 
 void pl_token_bucket_init(struct pl_token_bucket *b, double rate, long burst)
 {
@@ -37,10 +38,13 @@ void pl_sleep_s(double seconds)
 
 	if (!(seconds > 0))
 		return;
+	uint64_t t0 = pl_trace_on() ? pl_trace_start() : 0;
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
 	if (ts.tv_nsec > 999999999L)
 		ts.tv_nsec = 999999999L;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+	if (t0)
+		pl_trace_record(PL_TRACE_RATE_WAIT, -1, 0, t0, pl_trace_clock());
 }

@@ -32,7 +32,8 @@ void pl_token_bucket_init(struct pl_token_bucket *b, double rate, long burst);
  * wait before using it: 0 when one was there.  Not locked. */
 double pl_token_bucket_reserve(struct pl_token_bucket *b, double now);
 
-/* Sleeps `seconds` (nothing for 0 or less), resuming after signals. */
+/* Sleeps `seconds` (nothing for 0 or less), resuming after signals: the
+ * wait for a token, which --trace records as a rate-limit wait. */
 void pl_sleep_s(double seconds);
 
 #endif

@@ -12,9 +12,7 @@ void cf__task_init(struct cf_task *t, const void *arg, size_t arg_size)
 	t->arg_size = arg_size;
 	t->result.size = 0;
 	t->error = NULL;
-	t->slot = NULL;
-	t->slot_size = 0;
-	t->slot_filled = false;
+	t->place = NULL;
 }
 
 void cf__task_run(struct cf_task *t, cf_fn fn)
@@ -46,33 +44,39 @@ const void *cf_task_arg(const cf_task *task, size_t *size)
 	return task->arg_size ? task->arg : NULL;
 }
 
+/* Where the task's place, if it has one, takes a result of `size` bytes;
+ * NULL: into the task's own buffer. */
+static void *claim_place(cf_task *task, size_t size)
+{
+	return task->place ? task->place->claim(task->place, size) : NULL;
+}
+
 int cf_task_return(cf_task *task, const void *data, size_t size)
 {
+	void *place;
+
 	if (!task || (!data && size))
 		return CF_INVALID_ARGUMENT;
-	/* A map into an array: a result that fits its place goes there. */
-	if (task->slot && size == task->slot_size) {
-		memcpy(task->slot, data, size);
+	place = claim_place(task, size);
+	if (place) {
+		memcpy(place, data, size);
 		cf__bytes_clear(&task->result);
-		task->slot_filled = true;
 		return CF_OK;
 	}
-	task->slot_filled = false;
 	return cf__bytes_set(&task->result, data, size);
 }
 
 void *cf_task_result_buffer(cf_task *task, size_t size)
 {
+	void *place, *buf;
+
 	if (!task)
 		return NULL;
-	if (task->slot && size == task->slot_size) {
-		cf__bytes_clear(&task->result);
-		task->slot_filled = true;
-		return task->slot;
-	}
-	task->slot_filled = false;
+	place = claim_place(task, size);
 	cf__bytes_clear(&task->result);
-	void *buf = task->result.inline_buf;
+	if (place)
+		return place;
+	buf = task->result.inline_buf;
 	if (size > CF_INLINE_BYTES) {
 		if (!(buf = malloc(size)))
 			return NULL;

@@ -6,22 +6,29 @@
 #include "cf.h"
 
 #include <stdalign.h>
-#include <stdbool.h>
 #include <stddef.h>
+
+/* Somewhere else a result may go instead of the task's own buffer: a map
+ * into an array puts each result straight into the caller's array.  Whoever
+ * runs the task embeds this as the first member of an object of its own
+ * and points the task at it; the task's result calls ask it, and core
+ * knows nothing more of it. */
+struct cf_result_place {
+	/* Where a result of `size` bytes goes, or NULL for the task's own
+	 * buffer.  Asked again by every cf_task_return and
+	 * cf_task_result_buffer: the last answer is where the result is. */
+	void *(*claim)(struct cf_result_place *place, size_t size);
+};
 
 struct cf_task {
 	const void *arg;
 	size_t arg_size;
 	alignas(max_align_t) struct cf_bytes result;
 	cf_error *error;        /* set by cf_task_fail, malloc'ed */
-	/* cf_map_into: where a result of exactly slot_size bytes goes, with
-	 * no copy in between (NULL: into `result`); slot_filled says it went
-	 * there. */
-	void *slot;
-	size_t slot_size;
-	bool slot_filled;
+	struct cf_result_place *place;  /* NULL: results go into `result` */
 };
 
+/* A task with no result and no place of its own for one. */
 void cf__task_init(struct cf_task *t, const void *arg, size_t arg_size);
 /* Runs fn; on return the task holds the result or the error (whose code
  * is nonzero exactly when the task failed). */

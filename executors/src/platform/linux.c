@@ -3,12 +3,16 @@
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -150,4 +154,149 @@ ssize_t cf__read_pipe_nowait(int fd, void *buf, size_t len)
 void cf__die_with_parent(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+int cf__pipe_cloexec(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno;
+}
+
+int cf__pipe_capacity(int fd)
+{
+	return fcntl(fd, F_GETPIPE_SZ);
+}
+
+int cf__spawn_close_from(posix_spawn_file_actions_t *actions, int fd)
+{
+	return posix_spawn_file_actions_addclosefrom_np(actions, fd);
+}
+
+/* ---- the running program's file ---- */
+
+/* readlink, not "/proc/self/exe" itself: under valgrind the latter is
+ * valgrind, the former the program. */
+ssize_t cf__exe_path(char *buf, size_t size)
+{
+	ssize_t len = size > 0 ? readlink("/proc/self/exe", buf, size - 1) : -1;
+
+	if (len < 0)
+		return -1;
+	buf[len] = '\0';
+	return len;
+}
+
+int cf__exe_open(void)
+{
+	return open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+}
+
+/* The child's own descriptors differ from its parent's by the time it
+ * runs the path, so the path names the parent's by its pid. */
+void cf__fd_path(int fd, char *buf, size_t size)
+{
+	int len = snprintf(buf, size, "/proc/%ld/fd/%d", (long)getpid(), fd);
+
+	if (len < 0 || (size_t)len >= size)
+		buf[0] = '\0';
+}
+
+/* Whether the main program has an ELF interpreter (is dynamic). */
+static int has_interp(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_INTERP)
+			*(bool *)data = true;
+	return 1;       /* the main program comes first: stop there */
+}
+
+/* A dynamic program started through its loader has the loader as
+ * /proc/self/exe and no AT_BASE, which the kernel sets only when it loads
+ * an interpreter itself. */
+bool cf__started_by_loader(void)
+{
+	bool dynamic = false;
+
+	dl_iterate_phdr(has_interp, &dynamic);
+	return dynamic && getauxval(AT_BASE) == 0;
+}
+
+/* ---- pollers and wake-ups: epoll and eventfd ---- */
+
+int cf__poller_open(struct cf_poller *poller)
+{
+	poller->fd = epoll_create1(EPOLL_CLOEXEC);
+	return poller->fd >= 0 ? 0 : errno;
+}
+
+/* Level-triggered: a descriptor with bytes left after a read is reported
+ * again, so a reader may take one frame at a time. */
+int cf__poller_add(struct cf_poller *poller, int fd, void *data)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = data };
+
+	return epoll_ctl(poller->fd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno;
+}
+
+int cf__poller_remove(struct cf_poller *poller, int fd)
+{
+	return epoll_ctl(poller->fd, EPOLL_CTL_DEL, fd, NULL) == 0 ? 0 : errno;
+}
+
+int cf__poller_wait(struct cf_poller *poller, void **ready, int max, int timeout_ms)
+{
+	struct epoll_event events[CF_POLLER_MAX_EVENTS];
+
+	if (max > CF_POLLER_MAX_EVENTS)
+		max = CF_POLLER_MAX_EVENTS;
+	int n = epoll_wait(poller->fd, events, max, timeout_ms);
+	for (int i = 0; i < n; i++)
+		ready[i] = events[i].data.ptr;
+	return n;
+}
+
+void cf__poller_close(struct cf_poller *poller)
+{
+	if (poller->fd >= 0)
+		close(poller->fd);
+	poller->fd = -1;
+}
+
+int cf__wakeup_open(struct cf_wakeup *wakeup)
+{
+	wakeup->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return wakeup->fd >= 0 ? 0 : errno;
+}
+
+/* EAGAIN: the counter is full, so a wake-up is pending already. */
+int cf__wakeup_signal(struct cf_wakeup *wakeup)
+{
+	uint64_t one = 1;
+
+	for (;;) {
+		if (write(wakeup->fd, &one, sizeof(one)) >= 0 || errno == EAGAIN)
+			return 0;
+		if (errno != EINTR)
+			return errno;
+	}
+}
+
+/* EAGAIN: nothing was signalled (another drain took it). */
+int cf__wakeup_drain(struct cf_wakeup *wakeup)
+{
+	uint64_t count;
+
+	for (;;) {
+		if (read(wakeup->fd, &count, sizeof(count)) >= 0 || errno == EAGAIN)
+			return 0;
+		if (errno != EINTR)
+			return errno;
+	}
+}
+
+void cf__wakeup_close(struct cf_wakeup *wakeup)
+{
+	if (wakeup->fd >= 0)
+		close(wakeup->fd);
+	wakeup->fd = -1;
 }

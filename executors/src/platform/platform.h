@@ -7,6 +7,7 @@
 #define CF_PLATFORM_H
 
 #include <pthread.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,5 +42,74 @@ ssize_t cf__read_pipe_nowait(int fd, void *buf, size_t len);
 /* Asks the kernel to kill this process when its parent dies (a worker
  * must not outlive the program it serves); best effort. */
 void cf__die_with_parent(void);
+
+/* A pipe whose two ends are close-on-exec: 0 or an errno. */
+int cf__pipe_cloexec(int fds[2]);
+/* How many bytes the pipe fd holds before a write waits, or -1 (errno)
+ * when the system cannot say. */
+int cf__pipe_capacity(int fd);
+
+/* Adds "close every descriptor from fd up" to a spawn's file actions:
+ * 0 or an errno. */
+int cf__spawn_close_from(posix_spawn_file_actions_t *actions, int fd);
+
+/* ---- the running program's file, to start it again ---- */
+
+/* The path of the running program's file, NUL-terminated in buf: its
+ * length, or -1 (errno). */
+ssize_t cf__exe_path(char *buf, size_t size);
+/* Opens the running program's file read-only, close-on-exec, even when
+ * its path no longer names it: a descriptor, or -1 (errno). */
+int cf__exe_open(void);
+/* A path that opens what this process has open as fd, in another
+ * process too (a child started from it): "" when it does not fit. */
+void cf__fd_path(int fd, char *buf, size_t size);
+/* Whether this program was started by running the dynamic loader on it
+ * ("ld.so PROGRAM"): the program's file is then the loader, and starting
+ * that file again would start the loader alone. */
+bool cf__started_by_loader(void);
+
+/* ---- waiting for several descriptors at once ---- */
+
+/* A set of descriptors to wait on, each with a pointer of the caller's
+ * that a wait returns when it is readable (or hung up, or in error).  A
+ * descriptor may be removed and added again while another thread waits
+ * on the set. */
+struct cf_poller {
+	int fd;
+};
+
+/* More ready descriptors than this are returned by the next wait. */
+#define CF_POLLER_MAX_EVENTS 16
+
+/* Each returns 0 or an errno.  Closing an fd of -1 (never opened, or
+ * closed) does nothing. */
+int cf__poller_open(struct cf_poller *poller);
+int cf__poller_add(struct cf_poller *poller, int fd, void *data);
+int cf__poller_remove(struct cf_poller *poller, int fd);
+/* Waits up to timeout_ms (-1: no bound) for readable descriptors and
+ * puts the pointers of at most max (<= CF_POLLER_MAX_EVENTS) of them in
+ * ready: how many, 0 on timeout, or -1 (errno). */
+int cf__poller_wait(struct cf_poller *poller, void **ready, int max, int timeout_ms);
+void cf__poller_close(struct cf_poller *poller);
+
+/* A wake-up one thread sends another that waits for it in a poller: a
+ * descriptor that is readable from the first signal until drained.
+ * Signals sent before a drain count as one. */
+struct cf_wakeup {
+	int fd;
+};
+
+/* 0 or an errno; as with a poller, closing an fd of -1 does nothing. */
+int cf__wakeup_open(struct cf_wakeup *wakeup);
+static inline int cf__wakeup_fd(const struct cf_wakeup *wakeup)
+{
+	return wakeup->fd;
+}
+/* 0 or an errno (only a descriptor that is not a wake-up's fails). */
+int cf__wakeup_signal(struct cf_wakeup *wakeup);
+/* Takes what was signalled, if anything: 0 or an errno. */
+int cf__wakeup_drain(struct cf_wakeup *wakeup);
+void cf__wakeup_close(struct cf_wakeup *wakeup);
 
 #endif

@@ -2,51 +2,12 @@
  * out, no I/O. */
 #include "wire/wire.h"
 
+#include "wire/le.h"
+
 #include <string.h>
 
 static const unsigned char magic[4] = { 'C', 'F', 'W', '1' };
 #define WIRE_VERSION 1
-
-static void put_u16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint16_t get_u16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 const char *cf_wire_strerror(enum cf_wire_error e)
 {
@@ -68,10 +29,10 @@ void cf_wire_put_header(unsigned char out[CF_WIRE_HEADER_SIZE], uint8_t type,
 	memcpy(out, magic, 4);
 	out[4] = WIRE_VERSION;
 	out[5] = type;
-	put_u16(out + 6, 0);
-	put_u64(out + 8, id);
-	put_u32(out + 16, length);
-	put_u32(out + 20, 0);
+	cf__le_put_u16(out + 6, 0);
+	cf__le_put_u64(out + 8, id);
+	cf__le_put_u32(out + 16, length);
+	cf__le_put_u32(out + 20, 0);
 }
 
 enum cf_wire_error cf_wire_get_header(const unsigned char in[CF_WIRE_HEADER_SIZE],
@@ -83,11 +44,11 @@ enum cf_wire_error cf_wire_get_header(const unsigned char in[CF_WIRE_HEADER_SIZE
 		return CF_WIRE_BAD_VERSION;
 	if (in[5] < CF_WIRE_TASK || in[5] > CF_WIRE_TYPE_MAX)
 		return CF_WIRE_BAD_TYPE;
-	if (get_u16(in + 6) != 0 || get_u32(in + 20) != 0)
+	if (cf__le_get_u16(in + 6) != 0 || cf__le_get_u32(in + 20) != 0)
 		return CF_WIRE_BAD_FIELD;       /* reserved: a newer version? */
 	h->type = in[5];
-	h->id = get_u64(in + 8);
-	h->length = get_u32(in + 16);
+	h->id = cf__le_get_u64(in + 8);
+	h->length = cf__le_get_u32(in + 16);
 	if (h->length > CF_WIRE_MAX_PAYLOAD)
 		return CF_WIRE_TOO_LONG;
 	return CF_WIRE_OK;
@@ -100,9 +61,9 @@ size_t cf_wire_fnref_size(const struct cf_fnref *ref)
 
 void cf_wire_put_fnref(unsigned char *out, const struct cf_fnref *ref)
 {
-	put_u16(out, (uint16_t)ref->module_len);
+	cf__le_put_u16(out, (uint16_t)ref->module_len);
 	memcpy(out + 2, ref->module, ref->module_len);
-	put_u64(out + 2 + ref->module_len, ref->offset);
+	cf__le_put_u64(out + 2 + ref->module_len, ref->offset);
 }
 
 enum cf_wire_error cf_wire_get_fnref(const unsigned char *payload, size_t len,
@@ -113,7 +74,7 @@ enum cf_wire_error cf_wire_get_fnref(const unsigned char *payload, size_t len,
 
 	if (len < 2)
 		return CF_WIRE_TRUNCATED;
-	name_len = get_u16(payload);
+	name_len = cf__le_get_u16(payload);
 	if (name_len > CF_WIRE_MAX_NAME)
 		return CF_WIRE_BAD_FIELD;
 	if (len < 2 + name_len + 8)
@@ -122,7 +83,7 @@ enum cf_wire_error cf_wire_get_fnref(const unsigned char *payload, size_t len,
 		return CF_WIRE_BAD_FIELD;
 	ref->module = (const char *)payload + 2;
 	ref->module_len = name_len;
-	ref->offset = get_u64(payload + 2 + name_len);
+	ref->offset = cf__le_get_u64(payload + 2 + name_len);
 	*rest = payload + 2 + name_len + 8;
 	*rest_len = len - (2 + name_len + 8);
 	return CF_WIRE_OK;
@@ -137,7 +98,7 @@ void cf_wire_put_error(unsigned char *out, const cf_error *error)
 {
 	size_t n = strnlen(error->message, sizeof(error->message) - 1);
 
-	put_u32(out, (uint32_t)error->code);
+	cf__le_put_u32(out, (uint32_t)error->code);
 	memcpy(out + 4, error->message, n);
 }
 
@@ -147,7 +108,7 @@ enum cf_wire_error cf_wire_get_error(const unsigned char *payload, size_t len, c
 		return CF_WIRE_TRUNCATED;
 	if (len - 4 > sizeof(error->message) - 1 || memchr(payload + 4, '\0', len - 4))
 		return CF_WIRE_BAD_FIELD;
-	error->code = (int)get_u32(payload);
+	error->code = (int)cf__le_get_u32(payload);
 	memcpy(error->message, payload + 4, len - 4);
 	error->message[len - 4] = '\0';
 	return CF_WIRE_OK;
