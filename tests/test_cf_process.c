@@ -11,7 +11,7 @@
  * - a process pool can be created while other threads hold locks (workers
  *   are exec'd, not merely forked).
  *
- * Workers are this test program started again (see process_worker.c): the
+ * Workers are this test program started again (see process/worker.c): the
  * task functions below run in them, so they share nothing with the test but
  * their argument and result bytes.  A few tasks misbehave on purpose by
  * writing to the worker's result pipe, which is file descriptor 4 in a

@@ -33,25 +33,8 @@
 #include "map/chunk.h"
 #include "wire/wire.h"
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "chunk_decoder: check failed at %s:%d: %s\n", \
-				__FILE__, __LINE__, #cond);                  \
-			abort();                                             \
-		}                                                            \
-	} while (0)
-
-/* A heap copy of exactly len bytes: reading past it is an ASan report. */
-static unsigned char *exact(const uint8_t *p, size_t len)
-{
-	unsigned char *c = malloc(len ? len : 1);
-
-	CHECK(c);
-	if (len)
-		memcpy(c, p, len);
-	return c;
-}
+#define FUZZ_TARGET "chunk_decoder"
+#include "fuzz_check.h"
 
 /* ---- 1. a chunk --------------------------------------------------------- */
 

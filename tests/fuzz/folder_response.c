@@ -32,14 +32,8 @@
 
 #include "folder_client.h"
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "folder_response: check failed at %s:%d: %s\n", \
-				__FILE__, __LINE__, #cond);                  \
-			abort();                                             \
-		}                                                            \
-	} while (0)
+#define FUZZ_TARGET "folder_response"
+#include "fuzz_check.h"
 
 #define ID 7
 #define CAP 64

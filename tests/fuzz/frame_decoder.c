@@ -43,17 +43,11 @@
 #include "wire/frame_io.h"
 #include "wire/wire.h"
 
+#define FUZZ_TARGET "frame_decoder"
+#include "fuzz_check.h"
+
 /* Frames kept per input; a longer stream is checked up to there. */
 #define MAX_FRAMES 4096
-
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "frame_decoder: check failed at %s:%d: %s\n", \
-				__FILE__, __LINE__, #cond);                  \
-			abort();                                             \
-		}                                                            \
-	} while (0)
 
 struct frame {
 	struct cf_wire_header h;
@@ -65,17 +59,6 @@ struct ending {
 	bool clean;                     /* EOF between frames */
 	enum cf_wire_error error;       /* else: what was wrong */
 };
-
-/* A heap copy of exactly len bytes: reading past it is an ASan report. */
-static unsigned char *exact(const uint8_t *p, size_t len)
-{
-	unsigned char *c = malloc(len ? len : 1);
-
-	CHECK(c);
-	if (len)
-		memcpy(c, p, len);
-	return c;
-}
 
 /* ---- 1. the pure decoders --------------------------------------------- */
 
