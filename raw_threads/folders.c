@@ -30,6 +30,7 @@
 #include "folders_work.h"
 #include "stats.h"
 #include "token_bucket.h"
+#include "trace.h"
 
 static const struct pl_program program = {
 	.name = "raw_threads/folders",
@@ -93,10 +94,14 @@ static void *worker(void *arg)
 			pthread_mutex_lock(&s->cache_lock);
 			s->entries[k].state = DONE;
 			pthread_cond_broadcast(&s->fetched);
-		} else {
-			/* Someone else asked first: wait for their answer. */
-			while (s->entries[k].state != DONE)
+		} else if (s->entries[k].state != DONE) {
+			/* Someone else asked first: wait for their answer
+			 * (a cache wait on the timeline, docs/timeline.md). */
+			uint64_t waited = pl_trace_mark();
+			do
 				pthread_cond_wait(&s->fetched, &s->cache_lock);
+			while (s->entries[k].state != DONE);
+			pl_trace_since(PL_TRACE_CACHE_WAIT, id, waited);
 		}
 		/* The answer is never written again once DONE, and the mutex
 		 * made the fetcher's writes visible to us. */

@@ -36,7 +36,8 @@ Test(analysis, every_module_has_a_test, .timeout = 30)
 {
 	static const char *const known[] = {
 		"test_stats.py", "test_granularity.py", "test_derive.py", "test_targets.py",
-		"test_verdicts.py", "test_plots.py", "test_docfigures.py", "test_timeline.py", NULL
+		"test_verdicts.py", "test_plots.py", "test_docfigures.py", "test_timeline.py",
+		"test_timelines.py", NULL
 	};
 	DIR *d = opendir("tests/analysis");
 	struct dirent *e;
@@ -61,6 +62,7 @@ Test(analysis, verdicts, .timeout = 130) { run_module("test_verdicts"); }
 Test(analysis, plots, .timeout = 130) { run_module("test_plots"); }
 Test(analysis, docfigures, .timeout = 130) { run_module("test_docfigures"); }
 Test(analysis, timeline, .timeout = 130) { run_module("test_timeline"); }
+Test(analysis, timelines, .timeout = 130) { run_module("test_timelines"); }
 
 /* The analysis scripts keep the command-line contract: --help says what
  * they do, bad usage is one line on stderr and exit status 2. */
@@ -69,7 +71,8 @@ Test(analysis, scripts_refuse_bad_usage_in_one_line, .timeout = 60)
 	static const char *const scripts[] = {
 		"scripts/derive", "scripts/compose", "scripts/targets", "scripts/compare",
 		"scripts/run-cells", "scripts/run-micro", "scripts/plot", "scripts/doc-figures",
-		"scripts/sample-report", "scripts/timeline", "scripts/trace-cost", NULL
+		"scripts/sample-report", "scripts/timeline", "scripts/trace-cost",
+		"scripts/run-timelines", NULL
 	};
 	struct run_result r;
 

@@ -59,6 +59,19 @@ uint64_t pl_trace_start(void);
 void pl_trace_record(enum pl_trace_kind kind, long task, long detail, uint64_t t0,
 		     uint64_t t1);
 
+/* A wait that only a model's own code sees (raw_threads' cache wait):
+ * t0 = pl_trace_mark() before it, pl_trace_since(kind, task, t0) after.
+ * Both cost a load and a compare when tracing is off. */
+static inline uint64_t pl_trace_mark(void)
+{
+	return pl_trace_on() ? pl_trace_start() : 0;
+}
+static inline void pl_trace_since(enum pl_trace_kind kind, long task, uint64_t t0)
+{
+	if (t0)
+		pl_trace_record(kind, task, 0, t0, pl_trace_clock());
+}
+
 /* Called by pl_parse_args: starts the trace of this run into path.  Exits
  * 2 with a message when path cannot be opened for writing. */
 void pl_trace_begin(const char *path, const struct pl_options *opts, int argc, char **argv);

@@ -89,6 +89,9 @@ def compose(rundir):
     folders(run, out)
     faults(run, out)
     verdicts.section(run, out)
+    # Imported here: timelines draws with plots.py, which reads this module.
+    from . import timelines
+    timelines.section(run, out)
     closing(run, out)
     out.write()
     write_facts(run)

@@ -18,6 +18,8 @@ SOURCE is a file of the report:
     metrics   metrics.csv, lines, calls and complexity per program
     verdicts  verdicts.csv, section 8: the tutorial's table, row by row
     facts     facts.csv, the run as a whole (cells, rounds, duration ...)
+    timelines timelines.csv, section 9: what each traced run shows (shot,
+              key, value, and text: a time as the report writes it)
 
 The selector must pick exactly one row: COLUMN=VALUE matches a column
 exactly, COLUMN~VALUE matches when VALUE is part of it; quote a value
@@ -66,7 +68,7 @@ from .results import read
 MARKER = re.compile(r"<!-- fig: (?P<spec>.*?) -->(?P<text>.*?)<!-- /fig -->")
 OPENING = re.compile(r"<!-- fig: ")
 SOURCES = {"results": "results.csv", "targets": "targets.csv", "metrics": "metrics.csv",
-           "verdicts": "verdicts.csv", "facts": "facts.csv"}
+           "verdicts": "verdicts.csv", "facts": "facts.csv", "timelines": "timelines.csv"}
 
 
 class FigureError(Exception):

@@ -1219,6 +1219,12 @@ def plot(rundir, gnuplot="gnuplot", out=None, err=None):
             failed += 1
             print(f"scripts/plot: {e}", file=err)
     remove_stale(rundir, drawn | {f.name for f in figs})
+    # The timelines (section 9) when the run traced any; imported here, as
+    # timeline.py draws with this module's fonts.
+    from .timelines import draw as draw_timelines
+    for problem in draw_timelines(rundir):
+        failed += 1
+        print(f"scripts/plot: {problem}", file=err)
     return failed
 
 

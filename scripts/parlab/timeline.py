@@ -1,8 +1,8 @@
 """scripts/timeline: a parlab trace (a program's --trace FILE) drawn as a
 timeline: which worker ran which task, and when.
 
-Usage: scripts/timeline [--width N] [--ascii] [--title TEXT] FILE
-       scripts/timeline [--png FILE] [--svg FILE] [--quiet] FILE
+Usage: scripts/timeline [--width N] [--ascii] [--title TEXT] [--until US] FILE
+       scripts/timeline [--png FILE] [--svg FILE] [--quiet] [--until US] FILE
        scripts/timeline --check FILE
 
 Prints a Gantt chart that fits --width columns (default 100, at least 60):
@@ -27,7 +27,9 @@ microseconds instead of the micro sign.
 --png FILE and --svg FILE draw the same timeline with gnuplot (one lane
 per row, a box per task coloured by its index, the model events in fixed
 colours with a key under the plot); --title TEXT replaces the title and
---quiet leaves out the terminal chart.
+--quiet leaves out the terminal chart.  --until US ends the time axis at
+US microseconds (or at the run's end, if later) in both, so that the
+charts of two runs drawn to one --until share a scale.
 
 --check validates the trace against the format's rules and prints
 "ok: N tasks on W workers, span S" or the first rule it breaks:
@@ -133,6 +135,12 @@ class Trace:
     def chart_span(self):
         """What the chart shows: the span, and any event that sticks out of it."""
         return max([self.span_us] + [e.end for e in self.events])
+
+    @property
+    def axis_span(self):
+        """The time axis: the chart's span, or --until when that is longer
+        (two charts drawn to one --until can be compared by eye)."""
+        return max(self.chart_span, getattr(self, "until_us", 0) or 0)
 
     @property
     def workers(self):
@@ -505,10 +513,16 @@ def fit(text, width):
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def title_line(trace, width, ascii_only, title=None):
+def workers_noun(trace, records):
+    """"N workers": main counts when it runs tasks itself (OpenMP's first
+    thread, serial)."""
+    n = max(trace.workers, len({e.tid for e in records.tasks}))
+    return f"{n} worker{'' if n == 1 else 's'}"
+
+
+def title_line(trace, records, width, ascii_only, title=None):
     what = title or f"{trace.program} {trace.args}".strip()
-    tail = f"  ({trace.workers} worker{'' if trace.workers == 1 else 's'}, span " \
-           f"{duration(trace.span_us, ascii_only)})"
+    tail = f"  ({workers_noun(trace, records)}, span {duration(trace.span_us, ascii_only)})"
     return fit(what, max(width - len(tail), 20)) + tail
 
 
@@ -633,9 +647,9 @@ def chart(trace, width=100, ascii_only=False, title=None):
     rws = rows(trace)
     label_w = max([len(label) for _, label in rws] + [4])
     n = width - label_w - 3
-    span = trace.chart_span
+    span = trace.axis_span
     buckets = Buckets(span, n)
-    out = [title_line(trace, width, ascii_only, title)]
+    out = [title_line(trace, records, width, ascii_only, title)]
     for tid, label in rws:
         mine = [e for e in trace.events if e.tid == tid]
         tasks = [e for e in mine if kind(e) in ("task", "chunk")]
@@ -799,7 +813,7 @@ def subtitle(trace, records, ascii_only):
     o = trace.other
     run = ", ".join(f"{k} {o[k]}" for k in ("model", "backend", "workload") if o.get(k))
     parts = [run] if run else []
-    parts.append(f"{trace.workers} worker{'' if trace.workers == 1 else 's'}")
+    parts.append(workers_noun(trace, records))
     parts.append(records.noun(len(records.tasks)))
     parts.append(f"span {duration(trace.span_us, ascii_only)}")
     return "; ".join(parts)
@@ -866,7 +880,7 @@ class Gantt:
         self.rows = rows(trace)
         self.nrows = max(len(self.rows), 1)
         self.lane_of = {tid: self.nrows - 1 - k for k, (tid, _) in enumerate(self.rows)}
-        span = trace.chart_span
+        span = trace.axis_span
         self.unit, self.scale = axis_unit(span, ascii_only)
         self.xmax = span / self.scale if span > 0 else 1
         self.title = wrap(title or f"{trace.program} {trace.args}".strip(), int(W * 0.94 / (FONT_PT * 0.7 * 1.05)))
@@ -1038,12 +1052,17 @@ def main(argv=None):
     p.add_argument("--png", metavar="FILE", help="draw the timeline with gnuplot into FILE (PNG)")
     p.add_argument("--svg", metavar="FILE", help="draw the timeline with gnuplot into FILE (SVG)")
     p.add_argument("--title", metavar="TEXT", help="the title instead of the program and its arguments")
+    p.add_argument("--until", type=float, metavar="US",
+                   help="end the time axis at US microseconds (or later, if the run was longer), so that "
+                        "charts of two runs share one scale")
     p.add_argument("--quiet", action="store_true", help="no terminal chart (with --png or --svg)")
     p.add_argument("--check", action="store_true", help="validate the trace against the format's rules")
     p.add_argument("file", metavar="FILE", help="a trace written by a program's --trace FILE")
     args = p.parse_args(argv)
     if args.width < 60:
         p.error(f"--width {args.width}: the chart needs at least 60 columns")
+    if args.until is not None and not (args.until > 0 and math.isfinite(args.until)):
+        p.error(f"--until {args.until:g}: the axis needs a positive, finite time in µs")
     if args.quiet and not (args.png or args.svg):
         p.error("--quiet without --png or --svg leaves nothing to do")
     if args.check and (args.png or args.svg or args.quiet):
@@ -1053,6 +1072,7 @@ def main(argv=None):
     except TraceError as e:
         sys.stderr.write(f"scripts/timeline: error: {args.file}: {e}\n")
         return 2
+    trace.until_us = args.until
     if args.check:
         problem = check(trace)
         if problem:
