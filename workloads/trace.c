@@ -61,7 +61,7 @@ struct header {
 _Static_assert(sizeof(struct event) == 32, "an event is 32 bytes");
 _Static_assert(sizeof(struct header) <= HEADER_SIZE, "the header fits its cache line");
 
-int pl__trace_state;                    /* 0 unknown, 1 on, -1 off */
+_Atomic int pl__trace_state;            /* 0 unknown, 1 on, -1 off */
 static struct header *shared;           /* the mapping */
 static struct block *blocks;
 
@@ -99,22 +99,35 @@ static int map_shared(int fd, size_t size, int populate)
 	return 0;
 }
 
+static void set_state(int state)
+{
+	atomic_store_explicit(&pl__trace_state, state, memory_order_release);
+}
+
 /* A process started afresh by a pool: attach to the run's mapping, if
- * the run traces. */
-bool pl__trace_check(void)
+ * the run traces.  Once per process, whichever thread asks first; the
+ * others wait for its answer rather than see a half-made one. */
+static void attach(void)
 {
 	const char *name = getenv(SHM_ENV);
 	struct stat st;
-	int fd;
+	int fd, state = -1;
 
-	pl__trace_state = -1;
-	if (!name || (fd = shm_open(name, O_RDWR, 0)) < 0)
-		return false;
-	if (fstat(fd, &st) == 0 && (size_t)st.st_size > HEADER_SIZE &&
-	    map_shared(fd, (size_t)st.st_size, 0) == 0 && shared->magic == TRACE_MAGIC)
-		pl__trace_state = 1;
-	close(fd);
-	return pl__trace_state > 0;
+	if (name && (fd = shm_open(name, O_RDWR, 0)) >= 0) {
+		if (fstat(fd, &st) == 0 && (size_t)st.st_size > HEADER_SIZE &&
+		    map_shared(fd, (size_t)st.st_size, 0) == 0 && shared->magic == TRACE_MAGIC)
+			state = 1;
+		close(fd);
+	}
+	set_state(state);
+}
+
+bool pl__trace_check(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, attach);
+	return atomic_load_explicit(&pl__trace_state, memory_order_acquire) > 0;
 }
 
 static pid_t owner;                     /* the process that writes the file */
@@ -419,7 +432,7 @@ int pl_trace_end(void)
 	unsigned *counts = calloc(nblocks + 1, sizeof(*counts));
 	unsigned long dropped = atomic_load(&shared->dropped);
 
-	pl__trace_state = -1;
+	set_state(-1);
 	if (!first || !counts) {
 		fprintf(stderr, "%s: --trace: out of memory for the trace\n", program_name);
 		free(first);
@@ -462,7 +475,7 @@ void pl_trace_begin(const char *path, const struct pl_options *opts, int argc, c
 
 	unsetenv(SHM_ENV);      /* a traced program's own trace, not its parent's */
 	if (!path) {
-		pl__trace_state = -1;
+		set_state(-1);
 		return;
 	}
 	out = fopen(path, "w");
@@ -481,5 +494,5 @@ void pl_trace_begin(const char *path, const struct pl_options *opts, int argc, c
 	owner = getpid();
 	if (setenv(SHM_ENV, shm_name, 1) != 0 || atexit(write_trace_at_exit) != 0)
 		pl_die(opts, "--trace: cannot set up: %s", strerror(errno));
-	pl__trace_state = 1;
+	set_state(1);
 }

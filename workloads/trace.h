@@ -17,6 +17,7 @@
 #ifndef PARLAB_TRACE_H
 #define PARLAB_TRACE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,14 +36,19 @@ enum pl_trace_kind {
 	PL_TRACE_KINDS
 };
 
-/* Nonzero once tracing is known to be on in this process. */
-extern int pl__trace_state;
+/* 0 until known, then 1 when this process traces, -1 when it does not.
+ * Atomic: any thread may be the first to ask (a process pool's worker,
+ * a client shared by threads); the acquire pairs with the release that
+ * publishes the mapping. */
+extern _Atomic int pl__trace_state;
 
 /* Whether this run traces: a load and a compare when it does not. */
 bool pl__trace_check(void);
 static inline bool pl_trace_on(void)
 {
-	return pl__trace_state > 0 || (pl__trace_state == 0 && pl__trace_check());
+	int state = atomic_load_explicit(&pl__trace_state, memory_order_acquire);
+
+	return state > 0 || (state == 0 && pl__trace_check());
 }
 
 /* Nanoseconds on the clock every worker of the run shares. */
