@@ -301,6 +301,32 @@ ParameterizedTest(int *number, docs, exercise, .timeout = 150)
 	run_result_free(&r);
 }
 
+/* Exercise 5 draws the student's schedule: PARLAB_TRACE=FILE gets the
+ * 4-thread run as a trace that scripts/timeline accepts, one record per
+ * cell, even when the schedule fails its check (the skeleton's). */
+Test(docs, exercise_5_draws_the_schedule, .timeout = 150)
+{
+	const char *build = getenv("PARLAB_BUILD");
+	char path[] = "/tmp/parlab-ex5-XXXXXX", env[64];
+	struct run_result r;
+	int fd = mkstemp(path);
+
+	if (build && strncmp(build, "build-san", 9) == 0)
+		cr_skip_test("sanitizer build: the exercises' timing checks run on the plain build");
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(env, sizeof(env), "PARLAB_TRACE=%s", path);
+	cr_assert_eq(run_program(&r, 60, "/usr/bin/env", env, EXERCISE, "5", NULL), 0);
+	cr_assert(!r.timed_out, "exercise 5 did not finish in 60 s");
+	cr_assert(strstr(r.out, "scripts/timeline"), "no word of the schedule's file:\n%s", r.out);
+	run_result_free(&r);
+	cr_assert_eq(run_program(&r, 30, "scripts/timeline", "--check", path, NULL), 0);
+	cr_assert_eq(r.status, 0, "the schedule is not a valid trace: %s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "ok: 200 tasks on 4 workers"), "%s", r.out);
+	run_result_free(&r);
+	unlink(path);
+}
+
 /* One committed wrong solution: docs/exercises/NN-name/wrong/FILE.c. */
 struct wrong_solution {
 	int number;

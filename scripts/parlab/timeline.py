@@ -775,8 +775,7 @@ def check_words(trace, ascii_only):
     what = records.noun(len(records.tasks))
     if records.only_chunks:
         what += f" ({records.items(records.tasks)} items)"
-    w = trace.workers
-    return f"ok: {what} on {w} worker{'' if w == 1 else 's'}, span {duration(trace.span_us, ascii_only)}"
+    return f"ok: {what} on {workers_noun(trace, records)}, span {duration(trace.span_us, ascii_only)}"
 
 
 # --- the gnuplot figure -------------------------------------------------------------------------------

@@ -238,6 +238,7 @@ def facts(t):
         "tasks": len(ts),
         "busy_share": busy / (t.span_us * max(len(rows), 1)) if t.span_us > 0 else 0.0,
         "first_start_us": min((e.ts for e in ts), default=0.0),
+        "all_started_us": max((r[0].ts for r in rows.values()), default=0.0),
         "median_gap_us": gaps[len(gaps) // 2] if gaps else 0.0,
         "tasks_min": min((len(r) for r in rows.values()), default=0),
         "tasks_max": max((len(r) for r in rows.values()), default=0),

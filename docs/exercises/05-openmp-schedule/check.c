@@ -24,6 +24,11 @@ static long work_us[MAX_THREADS];       /* the cost of the cells it computed */
 static double cell_s[MAX_THREADS];      /* the time they took, measured */
 static int wrong_thread;
 
+/* Who ran each cell, and when: the schedule PARLAB_TRACE=FILE draws.
+ * Each cell's slot is written by the one thread that computed it. */
+static struct { int thread; double start, end; } ran[N];
+static double loop_start, loop_end;
+
 double cell(long i)
 {
 	int t = omp_get_thread_num();
@@ -37,7 +42,42 @@ double cell(long i)
 		work_us[t] += US_PER_I * i;
 		cell_s[t] += check_now() - start;
 	}
+	if (i >= 0 && i < N) {
+		ran[i].thread = t;
+		ran[i].start = start;
+		ran[i].end = check_now();
+	}
 	return sqrt((double)i);
+}
+
+/* PARLAB_TRACE=FILE: the 4-thread run's schedule as a parlab trace
+ * (docs/timeline.md), for scripts/timeline FILE to draw.  OpenMP's
+ * thread 0 is the thread that called fill(): the trace's "main". */
+static void write_schedule(int threads)
+{
+	const char *path = getenv("PARLAB_TRACE");
+	FILE *f;
+
+	if (!path || !*path)
+		return;
+	f = fopen(path, "w");
+	CHECK(f, "PARLAB_TRACE=%s: cannot write it: %s", path, strerror(errno));
+	fprintf(f, "{\"traceEvents\":[\n");
+	for (int t = 0; t < threads; t++)
+		fprintf(f, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%d,\"ts\":0,"
+			"\"args\":{\"name\":\"%s %d\"}},\n", t, t ? "worker" : "main", t);
+	for (long i = 0; i < N; i++)
+		fprintf(f, "{\"ph\":\"X\",\"cat\":\"task\",\"name\":\"task %ld\",\"pid\":1,"
+			"\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"task\":%ld}}%s\n",
+			i, ran[i].thread, (ran[i].start - loop_start) * 1e6,
+			(ran[i].end - ran[i].start) * 1e6, i, i + 1 < N ? "," : "");
+	fprintf(f, "],\"otherData\":{\"parlab_trace\":1,\"model\":\"openmp\","
+		"\"workload\":\"exercise 5\",\"program\":\"exercise 5 fill()\","
+		"\"args\":\"%d threads, cell(i) waits %d*i us\",\"workers\":%d,"
+		"\"clock\":\"CLOCK_MONOTONIC\",\"span_us\":%.3f}}\n",
+		threads, US_PER_I, threads - 1, (loop_end - loop_start) * 1e6);
+	CHECK(fclose(f) == 0, "PARLAB_TRACE=%s: cannot write it", path);
+	printf("    the schedule is in %s: scripts/timeline %s draws it\n", path, path);
 }
 
 /* How many cells were running at once, on average, during fill(): the
@@ -58,7 +98,9 @@ static void run(int threads, double *imbalance, int *used)
 	long total = 0, most = 0;
 
 	CHECK(out, "out of memory");
+	loop_start = check_now();
 	fill(out, N, threads);
+	loop_end = check_now();
 	CHECK(!wrong_thread, "cell() ran on a thread outside the team");
 	for (long i = 0; i < N; i++)
 		CHECK(out[i] == sqrt((double)i), "out[%ld] = %g, expected cell(%ld) = %g", i,
@@ -117,6 +159,8 @@ static void balanced(int threads, double limit)
 
 	run(threads, &imbalance, &used);
 	CHECK(used == threads, "asked for %d threads, %d of them did any work", threads, used);
+	if (threads == 4)       /* drawn whether it passes or not */
+		write_schedule(threads);
 	CHECK(imbalance <= limit,
 	      "on %d threads, the busiest thread did %.2f times its fair share of the work "
 	      "(at most %.2f allowed): the others wait for it at the end of the loop",
