@@ -34,7 +34,14 @@
 static pthread_once_t rate_once = PTHREAD_ONCE_INIT;
 static double rate;
 
-static uint64_t spin_iterations(uint64_t n)
+/* Out of line and on a 64-byte boundary: the loop then sits at the same
+ * place within its cache line and 32-byte fetch block in every program
+ * that links it, spin-calibrate included, so that an iteration costs the
+ * same in all of them.  Left to the linker, the loop's offset differed
+ * from program to program (and from build to build), and with it the
+ * time an iteration takes: the same --work-us was not the same work in
+ * the serial program and in the one it was compared with. */
+__attribute__((noinline, aligned(64))) static uint64_t spin_iterations(uint64_t n)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
 

@@ -51,6 +51,14 @@ static inline bool pl_trace_on(void)
 	return state > 0 || (state == 0 && pl__trace_check());
 }
 
+/* Whether this process is known not to trace: one load and one compare,
+ * and no call, for the hot path of a work function (pl_square), which
+ * then asks pl_trace_on() out of line when it is not known. */
+static inline bool pl_trace_known_off(void)
+{
+	return atomic_load_explicit(&pl__trace_state, memory_order_relaxed) < 0;
+}
+
 /* Nanoseconds on the clock every worker of the run shares. */
 uint64_t pl_trace_clock(void);
 

@@ -6,18 +6,19 @@
 #include "cf.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Somewhere else a result may go instead of the task's own buffer: a map
  * into an array puts each result straight into the caller's array.  Whoever
- * runs the task embeds this as the first member of an object of its own
- * and points the task at it; the task's result calls ask it, and core
- * knows nothing more of it. */
+ * runs the task keeps the place and points the task at it; core only
+ * writes a result of the place's size there and says whether it did. */
 struct cf_result_place {
-	/* Where a result of `size` bytes goes, or NULL for the task's own
-	 * buffer.  Asked again by every cf_task_return and
-	 * cf_task_result_buffer: the last answer is where the result is. */
-	void *(*claim)(struct cf_result_place *place, size_t size);
+	void *at;               /* a result of exactly `size` bytes goes here */
+	size_t size;
+	bool filled;            /* set by every cf_task_return and
+				 * cf_task_result_buffer: whether the last
+				 * result went to `at` (else: into the task) */
 };
 
 struct cf_task {

@@ -9,24 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A place in the caller's array (core/task.h): cf_map_into's item, or a
- * cf_map_batches chunk's results.  A result of exactly its size goes there
- * with no copy; one of another size stays in the task, which then fails:
- * the array has room for so many bytes and no more. */
-struct array_place {
-	struct cf_result_place place;   /* first: what the task points to */
-	unsigned char *at;
-	size_t size;
-	bool filled;                    /* the last result went to `at` */
-};
-
-static void *claim_array_place(struct cf_result_place *place, size_t size)
-{
-	struct array_place *a = (struct array_place *)place;
-
-	a->filled = size == a->size;
-	return a->filled ? a->at : NULL;
-}
+/* Results go to a place in the caller's array (struct cf_result_place,
+ * core/task.h): cf_map_into's item, or a cf_map_batches chunk's results.
+ * A result of exactly the place's size goes there with no copy; one of
+ * another size stays in the task, which then fails: the array has room
+ * for so many bytes and no more. */
 
 static const void *item_arg(const struct cf_chunk *c, size_t i)
 {
@@ -113,8 +100,9 @@ static int run_records(cf_task *task, const struct cf_chunk *c)
 
 /* ---- DENSE and WHOLE ---- */
 
-/* Ends one call of fn: its return code and where its result went. */
-static void check_call(struct cf_task *t, int rc, const struct array_place *place,
+/* Ends one call of fn that returned nonzero, failed, or put its result
+ * elsewhere than its place: the task fails, saying why. */
+static void check_call(struct cf_task *t, int rc, const struct cf_result_place *place,
 		       const struct cf_chunk *c)
 {
 	if (rc != 0 && !t->error)
@@ -135,19 +123,23 @@ static void check_call(struct cf_task *t, int rc, const struct array_place *plac
 static size_t run_items_into(const struct cf_chunk *c, unsigned char *slot, cf_error *error,
 			     bool *failed)
 {
-	struct array_place place = { .place.claim = claim_array_place, .size = c->result_size };
+	struct cf_result_place place = { .size = c->result_size };
 	/* One task for the whole chunk, reset field by field: this loop is
 	 * all the library adds to each item's own work. */
 	struct cf_task item;
 	size_t done;
 
 	cf__task_init(&item, NULL, c->item_size);
-	item.place = &place.place;
+	item.place = &place;
 	for (done = 0; done < c->count; done++, slot += c->result_size) {
 		item.arg = item_arg(c, done);
 		place.at = slot;
 		place.filled = false;
-		check_call(&item, c->fn(&item), &place, c);
+		int rc = c->fn(&item);
+
+		if (rc == 0 && !item.error && place.filled)
+			continue;
+		check_call(&item, rc, &place, c);
 		if (item.error) {
 			*error = *item.error;
 			*failed = true;
@@ -163,11 +155,7 @@ static size_t run_items_into(const struct cf_chunk *c, unsigned char *slot, cf_e
 static size_t run_whole(const struct cf_chunk *c, unsigned char *slot, cf_error *error,
 			bool *failed)
 {
-	struct array_place place = {
-		.place.claim = claim_array_place,
-		.at = slot,
-		.size = c->count * c->result_size,
-	};
+	struct cf_result_place place = { .at = slot, .size = c->count * c->result_size };
 	/* No items at all: the chunk's place in the map is its argument. */
 	cf_range range = { .first = c->first_index, .count = c->count };
 	struct cf_task batch;
@@ -176,7 +164,7 @@ static size_t run_whole(const struct cf_chunk *c, unsigned char *slot, cf_error 
 		cf__task_init(&batch, &range, sizeof(range));
 	else
 		cf__task_init(&batch, c->items, c->count * c->item_size);
-	batch.place = &place.place;
+	batch.place = &place;
 	check_call(&batch, c->fn(&batch), &place, c);
 	if (batch.error) {
 		*error = *batch.error;
