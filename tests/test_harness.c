@@ -233,12 +233,28 @@ Test(harness, smoke_report_is_complete, .timeout = 200)
 		"cells.tsv", "micro.jsonl", "targets.md", "targets.csv", "timing.tsv",
 		"wall_squares.png", "wall_squares.svg", "speedup_squares.png", "speedup_squares.svg",
 		"wall_sleep.png", "speedup_sleep.png", "granularity.png", "granularity.svg",
-		"overhead.png", "overhead.svg", "memory.png", "created.png", NULL
+		"overhead.png", "overhead.svg", "memory.png", "created.png",
+		/* section 9: every traced run, drawn, and what its caption quotes */
+		"timelines.csv", "traces/status.tsv", "traces/sleep-seed.json", "traces/sleep-seed.txt",
+		"timeline-sleep-seed.png", "timeline-squares-openmp-dynamic.svg", "timeline-chunks-64.png",
+		"timeline-folders-pthreads.png", NULL
 	};
 	for (const char *const *f = files; *f; f++) {
 		snprintf(path, sizeof(path), "%s/%s", run, *f);
 		cr_assert(exists_nonempty(path), "%s is missing or empty", path);
 	}
+	/* Every timeline ran and passed scripts/timeline --check. */
+	snprintf(path, sizeof(path), "%s/traces/status.tsv", run);
+	char *status = read_whole_file(path, NULL);
+	cr_assert_not_null(status, "cannot read %s", path);
+	int shots = 0;
+	for (char *line = strtok(status, "\n"); line; line = strtok(NULL, "\n"), shots++) {
+		char *tab = strchr(line, '\t');
+		cr_assert(tab && strncmp(tab, "\t0\t", 3) == 0, "a timeline failed: %s", line);
+	}
+	cr_assert_geq(shots, 10, "only %d timelines in %s", shots, path);
+	free(status);
+
 	snprintf(path, sizeof(path), "%s/raw", run);
 	DIR *raw = opendir(path);
 	cr_assert_not_null(raw, "no raw/ directory");

@@ -355,8 +355,8 @@ def folders(out, f):
     out.h3("The folder lookup with a rate limit (40 ids, 30 % repeats, 20 ms per answer, 40 requests a second, "
            "4 workers)")
     out.p("At 40 requests a second the limit, not the workers, sets the pace: four workers could ask 200 times "
-          "a second. The dark strips are the fetches, the long ones the waits for a token; green is a thread "
-          "waiting for another's fetch of the same id.")
+          "a second. The indigo strips are the requests, the long wine-red ones the waits for a token; green is a "
+          "thread waiting for another's fetch of the same id.")
     for name in names:
         s = f[name]
         shot = next(x for x in SHOTS if x.name == name)
