@@ -25,7 +25,6 @@ import sys
 from dataclasses import dataclass
 
 from . import cli
-from .fmt import sig
 from .runcells import Interrupted, kill_running, run_bounded, stop_on_signals
 from .timeline import PlotError, TraceError, check, chart, draw as draw_trace, duration, kind, load, model_kind
 
@@ -301,6 +300,11 @@ def shot_img(out, name, caption):
     out.img("timeline-" + name, caption)
 
 
+def group(f, name):
+    """(shot, its facts) of the group's shots that were drawn, in order."""
+    return [(s, f[s.name]) for s in SHOTS if s.group == name and s.name in f]
+
+
 def seed(out, f):
     s = f.get("sleep-seed")
     if not s:
@@ -313,21 +317,19 @@ def seed(out, f):
 
 
 def squares(out, f):
-    names = [s.name for s in SHOTS if s.group == "squares" and s.name in f]
-    if not names:
+    shots = group(f, "squares")
+    if not shots:
         return
     out.h3("Static against dynamic scheduling (squares, 64 tasks of 500 µs, 2 workers)")
     out.p("Static scheduling cuts the indices into one slice per worker before the run: each lane holds "
           "consecutive indices, and the run ends when the slower slice does. Dynamic scheduling hands out "
           "one index at a time: the lanes interleave, and a worker that falls behind simply takes fewer.")
     rows = []
-    for name in names:
-        s = f[name]
-        shot = next(x for x in SHOTS if x.name == name)
+    for shot, s in shots:
         per = (f"{s['tasks_min']} each" if s["tasks_min"] == s["tasks_max"]
                else f"{s['tasks_min']} to {s['tasks_max']}")
         rows.append([shot.title, ms(s["span_us"]), per, s["jumps"], f"{100 * s['busy_share']:.0f} %"])
-        shot_img(out, name, f"{shot.title}: span {ms(s['span_us'])}, tasks per worker {per}, "
+        shot_img(out, shot.name, f"{shot.title}: span {ms(s['span_us'])}, tasks per worker {per}, "
                             f"{s['jumps']} jumps to a non-consecutive index.")
     out.table("timelines_squares", ["run", "span", "tasks per worker", "jumps", "busy"], rows,
               "What the pictures show, read from their traces (one run each): a jump is a worker's next task "
@@ -340,26 +342,25 @@ def chunks(out, f):
         return
     out.h3("Chunks on the process pool (256 tasks of 20 µs, 2 worker processes)")
     shot_img(out, "chunks-1", f"chunksize 1: every item is a message to a worker and back; the median gap "
-                              f"between two items on one worker is {sig(one['median_gap_us'], 3)} µs, next to "
+                              f"between two items on one worker is {ms(one['median_gap_us'])}, next to "
                               f"20 µs of work, and the run spans {ms(one['span_us'])}.")
     shot_img(out, "chunks-64", f"chunksize 64: one message per 64 items; the median gap is "
-                               f"{sig(big['median_gap_us'], 3)} µs and the run spans {ms(big['span_us'])}. "
-                               f"In both, the first item starts {ms(big['first_start_us'])} and "
-                               f"{ms(one['first_start_us'])} in: the pool starts its workers on demand.")
+                               f"{ms(big['median_gap_us'])} and the run spans {ms(big['span_us'])}. "
+                               f"The first item started {ms(one['first_start_us'])} (chunksize 1) and "
+                               f"{ms(big['first_start_us'])} (64) into the runs: the pool starts its worker "
+                               f"processes at the first submit.")
 
 
 def folders(out, f):
-    names = [s.name for s in SHOTS if s.group == "folders" and s.name in f]
-    if not names:
+    shots = group(f, "folders")
+    if not shots:
         return
     out.h3("The folder lookup with a rate limit (40 ids, 30 % repeats, 20 ms per answer, 40 requests a second, "
            "4 workers)")
     out.p("At 40 requests a second the limit, not the workers, sets the pace: four workers could ask 200 times "
           "a second. The indigo strips are the requests, the long wine-red ones the waits for a token; green is a "
           "thread waiting for another's fetch of the same id.")
-    for name in names:
-        s = f[name]
-        shot = next(x for x in SHOTS if x.name == name)
+    for shot, s in shots:
         text = f"{shot.title}. {s['fetches']} requests in {ms(s['span_us'])}; rate-limit waits {ms(s['rate_waits_us'])}"
         text += " in all, side by side on the threads" if s["workers"] > 1 else ", all on the submitting thread"
         if s["cache_waits"]:
@@ -367,4 +368,4 @@ def folders(out, f):
         if s["workers"] < 4:
             text += (f". The pool started {s['workers']} of its 4 workers: it starts one only when none is idle, "
                      "and at this rate one always was")
-        shot_img(out, name, text + ".")
+        shot_img(out, shot.name, text + ".")
