@@ -16,20 +16,6 @@ _Static_assert(alignof(max_align_t) <= CF_CHUNK_ALIGN, "records keep results ali
 /* The longest error a reply carries: a wire ERROR payload. */
 #define MAX_ERROR_SIZE (4 + CF_ERROR_MESSAGE_MAX - 1)
 
-/* n rounded up to CF_CHUNK_ALIGN; n is far below SIZE_MAX. */
-static size_t padded(size_t n)
-{
-	return (n + CF_CHUNK_ALIGN - 1) & ~(size_t)(CF_CHUNK_ALIGN - 1);
-}
-
-/* Zeros from p + n up to p + padded(n): no call into libc for a record
- * that needs none, such as an empty result. */
-static void zero_padding(unsigned char *p, size_t n)
-{
-	if (padded(n) != n)
-		memset(p + n, 0, padded(n) - n);
-}
-
 /* a * b + c, or 0 when that passes limit (callers never mean 0). */
 static size_t sum_of_product(size_t a, size_t b, size_t c, size_t limit)
 {
@@ -40,7 +26,7 @@ static size_t sum_of_product(size_t a, size_t b, size_t c, size_t limit)
 
 size_t cf__chunk_stride(enum cf_chunk_kind kind, size_t item_size)
 {
-	return kind == CF_CHUNK_WHOLE ? item_size : padded(item_size);
+	return kind == CF_CHUNK_WHOLE ? item_size : cf__chunk_padded(item_size);
 }
 
 /* Copies c's count items, c->item_stride apart, to out at `stride`, the
@@ -92,7 +78,7 @@ void cf__chunk_get_local(const struct cf_chunk_local *in, struct cf_chunk *c)
 
 static size_t remote_items_at(const struct cf_fnref *ref)
 {
-	return padded(CF_CHUNK_HEADER_SIZE + cf_wire_fnref_size(ref));
+	return cf__chunk_padded(CF_CHUNK_HEADER_SIZE + cf_wire_fnref_size(ref));
 }
 
 size_t cf__chunk_remote_size(const struct cf_chunk *c, const struct cf_fnref *ref)
@@ -170,7 +156,7 @@ static enum cf_wire_error get_remote_header(const unsigned char *in, size_t len,
 static enum cf_wire_error get_remote_items(const unsigned char *in, size_t len, size_t fn_end,
 					   struct cf_chunk *c)
 {
-	size_t items_at = padded(fn_end), avail;
+	size_t items_at = cf__chunk_padded(fn_end), avail;
 
 	if (items_at > len)
 		return CF_WIRE_TRUNCATED;
@@ -204,27 +190,11 @@ enum cf_wire_error cf__chunk_get_remote(const unsigned char *in, size_t len, str
 
 /* ---- RECORDS replies ---- */
 
-size_t cf__chunk_record_size(size_t size)
-{
-	if (size > SIZE_MAX / 2)
-		return 0;
-	return CF_CHUNK_RECORD_HEADER_SIZE + padded(size);
-}
-
 static void put_record_header(unsigned char *out, uint32_t status, size_t size)
 {
 	cf__le_put_u32(out, status);
 	cf__le_put_u32(out + 4, 0);
 	cf__le_put_u64(out + 8, size);
-}
-
-void cf__chunk_put_record(unsigned char *out, const void *bytes, size_t size)
-{
-	put_record_header(out, 0, size);
-	out += CF_CHUNK_RECORD_HEADER_SIZE;
-	if (size)
-		memcpy(out, bytes, size);
-	zero_padding(out, size);
 }
 
 size_t cf__chunk_error_record_size(const cf_error *error)
@@ -239,11 +209,11 @@ void cf__chunk_put_error_record(unsigned char *out, const cf_error *error)
 	put_record_header(out, 1, size);
 	out += CF_CHUNK_RECORD_HEADER_SIZE;
 	cf_wire_put_error(out, error);
-	zero_padding(out, size);
+	cf__chunk_zero_padding(out, size);
 }
 
-enum cf_wire_error cf__chunk_get_record(const unsigned char *reply, size_t len, size_t at,
-					struct cf_chunk_record *rec)
+enum cf_wire_error cf__chunk_get_record_slow(const unsigned char *reply, size_t len, size_t at,
+					     struct cf_chunk_record *rec)
 {
 	const unsigned char *p = reply + at;
 	uint32_t status;
@@ -256,7 +226,7 @@ enum cf_wire_error cf__chunk_get_record(const unsigned char *reply, size_t len, 
 	size = cf__le_get_u64(p + 8);
 	if (status > 1 || cf__le_get_u32(p + 4) != 0)
 		return CF_WIRE_BAD_FIELD;
-	/* The bytes and their padding must fit: padded(size) <= room is
+	/* The bytes and their padding must fit: cf__chunk_padded(size) <= room is
 	 * size <= room rounded down, which cannot wrap. */
 	room = len - at - CF_CHUNK_RECORD_HEADER_SIZE;
 	if (size > (room & ~(size_t)(CF_CHUNK_ALIGN - 1)))
@@ -264,7 +234,7 @@ enum cf_wire_error cf__chunk_get_record(const unsigned char *reply, size_t len, 
 	rec->failed = status == 1;
 	rec->size = (size_t)size;
 	rec->bytes = size ? p + CF_CHUNK_RECORD_HEADER_SIZE : NULL;
-	rec->next = at + CF_CHUNK_RECORD_HEADER_SIZE + padded(rec->size);
+	rec->next = at + CF_CHUNK_RECORD_HEADER_SIZE + cf__chunk_padded(rec->size);
 	if (rec->failed)
 		return cf_wire_get_error(p + CF_CHUNK_RECORD_HEADER_SIZE, rec->size, &rec->error);
 	return CF_WIRE_OK;

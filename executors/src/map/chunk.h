@@ -63,12 +63,14 @@
 #define CF_MAP_CHUNK_H
 
 #include "cf.h"
+#include "wire/le.h"
 #include "wire/wire.h"
 
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define CF_CHUNK_ALIGN 16
 #define CF_CHUNK_HEADER_SIZE 40
@@ -128,9 +130,40 @@ enum cf_wire_error cf__chunk_get_remote(const unsigned char *in, size_t len, str
 
 /* ---- RECORDS replies ---- */
 
-/* Bytes of a record carrying `size` bytes of result. */
-size_t cf__chunk_record_size(size_t size);
-void cf__chunk_put_record(unsigned char *out, const void *bytes, size_t size);
+/* n rounded up to CF_CHUNK_ALIGN. */
+static inline size_t cf__chunk_padded(size_t n)
+{
+	return (n + CF_CHUNK_ALIGN - 1) & ~(size_t)(CF_CHUNK_ALIGN - 1);
+}
+
+/* Zeros from p + n up to p + cf__chunk_padded(n): no call into libc for
+ * a record that needs none, such as an empty result. */
+static inline void cf__chunk_zero_padding(unsigned char *p, size_t n)
+{
+	if (cf__chunk_padded(n) != n)
+		memset(p + n, 0, cf__chunk_padded(n) - n);
+}
+
+/* Bytes of a record carrying `size` bytes of result.  A worker writes one
+ * per item and the iterator reads one per item, so a result's record is
+ * written and read inline; an error's record is not. */
+static inline size_t cf__chunk_record_size(size_t size)
+{
+	if (size > SIZE_MAX / 2)
+		return 0;
+	return CF_CHUNK_RECORD_HEADER_SIZE + cf__chunk_padded(size);
+}
+
+static inline void cf__chunk_put_record(unsigned char *out, const void *bytes, size_t size)
+{
+	cf__le_put_u32(out, 0);
+	cf__le_put_u32(out + 4, 0);
+	cf__le_put_u64(out + 8, size);
+	out += CF_CHUNK_RECORD_HEADER_SIZE;
+	if (size)
+		memcpy(out, bytes, size);
+	cf__chunk_zero_padding(out, size);
+}
 /* Bytes of a record carrying an item's error. */
 size_t cf__chunk_error_record_size(const cf_error *error);
 void cf__chunk_put_error_record(unsigned char *out, const cf_error *error);
@@ -143,9 +176,33 @@ struct cf_chunk_record {
 	size_t next;                    /* where the next record begins */
 };
 
-/* The record at offset `at` of a reply of len bytes. */
-enum cf_wire_error cf__chunk_get_record(const unsigned char *reply, size_t len, size_t at,
-					struct cf_chunk_record *rec);
+/* The record at offset `at` of a reply of len bytes, checked in full:
+ * the usual record (a result, well formed) is read inline below, this
+ * reads every other one (an item's error, or a malformed reply). */
+enum cf_wire_error cf__chunk_get_record_slow(const unsigned char *reply, size_t len, size_t at,
+					     struct cf_chunk_record *rec);
+
+static inline enum cf_wire_error cf__chunk_get_record(const unsigned char *reply, size_t len,
+						      size_t at, struct cf_chunk_record *rec)
+{
+	const unsigned char *p = reply + at;
+	size_t room;
+	uint64_t size;
+
+	if (at > len || len - at < CF_CHUNK_RECORD_HEADER_SIZE)
+		return CF_WIRE_TRUNCATED;
+	/* The bytes and their padding must fit: padded(size) <= room is
+	 * size <= room rounded down, which cannot wrap. */
+	room = (len - at - CF_CHUNK_RECORD_HEADER_SIZE) & ~(size_t)(CF_CHUNK_ALIGN - 1);
+	size = cf__le_get_u64(p + 8);
+	if (cf__le_get_u32(p) != 0 || cf__le_get_u32(p + 4) != 0 || size > room)
+		return cf__chunk_get_record_slow(reply, len, at, rec);
+	rec->failed = false;
+	rec->size = (size_t)size;
+	rec->bytes = size ? p + CF_CHUNK_RECORD_HEADER_SIZE : NULL;
+	rec->next = at + CF_CHUNK_RECORD_HEADER_SIZE + cf__chunk_padded((size_t)size);
+	return CF_WIRE_OK;
+}
 
 /* ---- DENSE and WHOLE replies ---- */
 
