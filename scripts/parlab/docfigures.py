@@ -20,6 +20,8 @@ SOURCE is a file of the report:
     facts     facts.csv, the run as a whole (cells, rounds, duration ...)
     timelines timelines.csv, section 9: what each traced run shows (shot,
               key, value, and text: a time as the report writes it)
+    tracecost trace-cost.csv, what --trace costs (scripts/trace-cost --csv;
+              not part of a report run: docs/timeline.md says how it was made)
 
 The selector must pick exactly one row: COLUMN=VALUE matches a column
 exactly, COLUMN~VALUE matches when VALUE is part of it; quote a value
@@ -68,7 +70,8 @@ from .results import read
 MARKER = re.compile(r"<!-- fig: (?P<spec>.*?) -->(?P<text>.*?)<!-- /fig -->")
 OPENING = re.compile(r"<!-- fig: ")
 SOURCES = {"results": "results.csv", "targets": "targets.csv", "metrics": "metrics.csv",
-           "verdicts": "verdicts.csv", "facts": "facts.csv", "timelines": "timelines.csv"}
+           "verdicts": "verdicts.csv", "facts": "facts.csv", "timelines": "timelines.csv",
+           "tracecost": "trace-cost.csv"}
 
 
 class FigureError(Exception):

@@ -19,6 +19,7 @@ Models: serial, thread-pool, process-pool, pthreads, fork, openmp
 (default: all).  Exit status 0 when it ran (whatever the verdicts),
 1 when a program failed, 2 for bad usage.
 """
+import csv
 import json
 import os
 import shlex
@@ -78,7 +79,7 @@ def measure(args, model, work_us, scratch):
             return None
         for k in walls:
             walls[k].append(got[k])
-    return {"model": model, "work_us": work_us, "tasks": tasks, "command": shlex.join(traced),
+    return {"model": model, "work_us": work_us, "tasks": tasks, "command": shlex.join(command(args.build, model, work_us, tasks, args.jobs, "trace.json")),
             "plain": estimate(walls["plain"]), "traced": estimate(walls["traced"]),
             "ratio": estimate(ratio_samples(walls["traced"], walls["plain"]))}
 
@@ -102,15 +103,22 @@ def report(rows):
 
 
 def write_csv(path, rows):
-    with open(path, "w") as f:
-        f.write("model,work_us,tasks,ratio,ratio_lo,ratio_hi,verdict,command\n")
+    """One row per model and task size, for the docs (scripts/doc-figures
+    source `tracecost`): the ratio with its interval as `text`, the two
+    median wall times, and what tracing added per task in ns."""
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["model", "work_us", "tasks", "ratio", "ratio_lo", "ratio_hi", "text",
+                      "plain_ms", "traced_ms", "added_ns_per_task", "verdict", "command"])
         for r in rows:
             e = r["ratio"]
-            verdict = judge(e, GOAL, "<=") if r["work_us"] == 10 else ""
-            f.write(f"{r['model']},{r['work_us']},{r['tasks']},{e.value:.4f},"
-                    f"{'' if e.lo is None else f'{e.lo:.4f}'},"
-                    f"{'' if e.hi is None else f'{e.hi:.4f}'},{verdict},"
-                    f"\"{r['command']}\"\n")
+            added = (r["traced"].value - r["plain"].value) / r["tasks"] * 1e9
+            out.writerow([r["model"], r["work_us"], r["tasks"], f"{e.value:.4f}",
+                          "" if e.lo is None else f"{e.lo:.4f}",
+                          "" if e.hi is None else f"{e.hi:.4f}", fmt(e),
+                          f"{r['plain'].value * 1e3:.2f}", f"{r['traced'].value * 1e3:.2f}",
+                          f"{added:.0f}", judge(e, GOAL, "<=") if r["work_us"] == 10 else "",
+                          r["command"]])
 
 
 def parse(argv):
