@@ -13,7 +13,8 @@ taken round by round; the table gives its median and 95 % interval
 (scripts/parlab/stats.py) and, for 10 us tasks, the verdict against the
 goal of issue 21: tracing costs under 5 % of wall time (ratio < 1.05).
 The trace is written at exit and that write counts: it is part of what
-a traced run costs.
+a traced run costs.  Each round's traced run writes a new file (removed
+after the round, untimed), as a first traced run does.
 
 Models: serial, thread-pool, process-pool, pthreads, fork, openmp
 (default: all).  Exit status 0 when it ran (whatever the verdicts),
@@ -68,13 +69,18 @@ def one_round(pair, number, scratch):
 
 def measure(args, model, work_us, scratch):
     tasks = args.tasks_work if work_us else args.tasks_bare
-    trace = os.path.join(scratch, "trace.json")
     plain = command(args.build, model, work_us, tasks, args.jobs, None)
-    traced = command(args.build, model, work_us, tasks, args.jobs, trace)
-    pair = [("plain", plain), ("traced", traced)]
     walls = {"plain": [], "traced": []}
     for number in range(1, args.rounds + 1):
-        got = one_round(pair, number, scratch)
+        # A new file each round, removed after it, as a first traced run
+        # writes: overwriting the last round's trace would add the
+        # truncation of the old file (and ext4's flush at close of a
+        # truncated file) to every traced run.
+        trace = os.path.join(scratch, f"trace-{number}.json")
+        traced = command(args.build, model, work_us, tasks, args.jobs, trace)
+        got = one_round([("plain", plain), ("traced", traced)], number, scratch)
+        if os.path.exists(trace):
+            os.unlink(trace)
         if got is None:
             return None
         for k in walls:
