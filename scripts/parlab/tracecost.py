@@ -14,7 +14,9 @@ taken round by round; the table gives its median and 95 % interval
 goal of issue 21: tracing costs under 5 % of wall time (ratio < 1.05).
 The trace is written at exit and that write counts: it is part of what
 a traced run costs.  Each round's traced run writes a new file (removed
-after the round, untimed), as a first traced run does.
+after the round, untimed), as a first traced run does.  The spin loop is
+calibrated once (build/workloads/spin-calibrate) and its rate given to
+every run in PARLAB_SPIN_PER_US, as in the report, unless it is set.
 
 Models: serial, thread-pool, process-pool, pthreads, fork, openmp
 (default: all).  Exit status 0 when it ran (whatever the verdicts),
@@ -158,6 +160,13 @@ def parse(argv):
 def main(argv=None):
     args = parse(argv)
     rows = []
+    # Calibrated once, as the report's harness does: a program calibrates
+    # its spin loop itself otherwise, and the rate it finds varies from
+    # run to run, which widens every interval without being tracing's.
+    if not os.environ.get("PARLAB_SPIN_PER_US"):
+        calibrate = os.path.join(args.build, "workloads", "spin-calibrate")
+        os.environ["PARLAB_SPIN_PER_US"] = subprocess.run(
+            [calibrate], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="parlab-trace-cost-") as scratch:
         for model in args.models:
             for work_us in args.work_us:
