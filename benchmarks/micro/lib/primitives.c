@@ -208,12 +208,19 @@ double floor_cache_line_round_trip_ns(long iterations, const struct micro_place 
 
 /* ---- pipe ---- */
 
+__attribute__((noinline, aligned(64))) static void pipe_echo(int down, int up)
+{
+	char byte;
+
+	while (read(down, &byte, 1) == 1 && write(up, &byte, 1) == 1)
+		;
+}
+
 /* The child's end: pinned to cpu (-1: not), it echoes every byte until
  * the pipe closes. */
 static void pipe_child(int down, int up, int cpu)
 {
 	cpu_set_t set;
-	char byte;
 
 	if (cpu >= 0) {
 		CPU_ZERO(&set);
@@ -221,12 +228,14 @@ static void pipe_child(int down, int up, int cpu)
 		if (sched_setaffinity(0, sizeof(set), &set) != 0)
 			_exit(1);
 	}
-	while (read(down, &byte, 1) == 1 && write(up, &byte, 1) == 1)
-		;
+	pipe_echo(down, up);
 	_exit(0);
 }
 
-static void pipe_trip(int down, int up)
+/* Out of line and on a 64-byte boundary, like the spin loop (spin.c):
+ * the floor's code then sits the same way in every build of this
+ * program, and a change elsewhere in it cannot move the floor. */
+__attribute__((noinline, aligned(64))) static void pipe_trip(int down, int up)
 {
 	char byte = 0;
 
