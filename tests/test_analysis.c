@@ -37,7 +37,7 @@ Test(analysis, every_module_has_a_test, .timeout = 30)
 	static const char *const known[] = {
 		"test_stats.py", "test_granularity.py", "test_derive.py", "test_targets.py",
 		"test_verdicts.py", "test_plots.py", "test_docfigures.py", "test_timeline.py",
-		"test_timelines.py", NULL
+		"test_timelines.py", "test_tracecost.py", NULL
 	};
 	DIR *d = opendir("tests/analysis");
 	struct dirent *e;
@@ -63,6 +63,7 @@ Test(analysis, plots, .timeout = 130) { run_module("test_plots"); }
 Test(analysis, docfigures, .timeout = 130) { run_module("test_docfigures"); }
 Test(analysis, timeline, .timeout = 130) { run_module("test_timeline"); }
 Test(analysis, timelines, .timeout = 130) { run_module("test_timelines"); }
+Test(analysis, tracecost, .timeout = 130) { run_module("test_tracecost"); }
 
 /* The analysis scripts keep the command-line contract: --help says what
  * they do, bad usage is one line on stderr and exit status 2. */

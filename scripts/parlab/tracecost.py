@@ -60,8 +60,12 @@ def one_round(pair, number, scratch):
            "--export-json", out]
     for name, c in order:
         cmd += ["--command-name", name, shlex.join(c)]
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          timeout=600)
+    try:
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              timeout=600)
+    except subprocess.TimeoutExpired:
+        sys.stderr.write("scripts/trace-cost: error: a round took more than 600 s\n")
+        return None
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
         return None
@@ -87,7 +91,8 @@ def measure(args, model, work_us, scratch):
             return None
         for k in walls:
             walls[k].append(got[k])
-    return {"model": model, "work_us": work_us, "tasks": tasks, "command": shlex.join(command(args.build, model, work_us, tasks, args.jobs, "trace.json")),
+    shown = command(args.build, model, work_us, tasks, args.jobs, "trace.json")
+    return {"model": model, "work_us": work_us, "tasks": tasks, "command": shlex.join(shown),
             "plain": estimate(walls["plain"]), "traced": estimate(walls["traced"]),
             "ratio": estimate(ratio_samples(walls["traced"], walls["plain"]))}
 
@@ -157,6 +162,26 @@ def parse(argv):
     return args
 
 
+def calibrate(build):
+    """The spin rate build/workloads/spin-calibrate measures, or None
+    (said on stderr) when it cannot."""
+    prog = os.path.join(build, "workloads", "spin-calibrate")
+    try:
+        done = subprocess.run([prog], capture_output=True, text=True, timeout=60)
+    except OSError as e:
+        sys.stderr.write(f"scripts/trace-cost: error: cannot run {prog}: {e.strerror} "
+                         "(run make first)\n")
+        return None
+    except subprocess.TimeoutExpired:
+        sys.stderr.write(f"scripts/trace-cost: error: {prog} took more than 60 s\n")
+        return None
+    rate = done.stdout.strip()
+    if done.returncode != 0 or not rate:
+        sys.stderr.write(f"scripts/trace-cost: error: {prog} failed: {done.stderr.strip()}\n")
+        return None
+    return rate
+
+
 def main(argv=None):
     args = parse(argv)
     rows = []
@@ -164,9 +189,10 @@ def main(argv=None):
     # its spin loop itself otherwise, and the rate it finds varies from
     # run to run, which widens every interval without being tracing's.
     if not os.environ.get("PARLAB_SPIN_PER_US"):
-        calibrate = os.path.join(args.build, "workloads", "spin-calibrate")
-        os.environ["PARLAB_SPIN_PER_US"] = subprocess.run(
-            [calibrate], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+        rate = calibrate(args.build)
+        if rate is None:
+            return 1
+        os.environ["PARLAB_SPIN_PER_US"] = rate
     with tempfile.TemporaryDirectory(prefix="parlab-trace-cost-") as scratch:
         for model in args.models:
             for work_us in args.work_us:
