@@ -37,6 +37,13 @@ static const char *const py_keys[] = {
 	"cpython.example.sleep", "c.example.sleep", "cpython.example.squares",
 	"c.example.squares", "cpython.example.folders", "c.example.folders", NULL,
 };
+/* Part 3, past one machine: mpi4py.futures and cf's mpi backend in the
+ * same rounds.  Either may be missing (no interpreter with mpi4py, MPI not
+ * built): its records then say why, with "skipped". */
+static const char *const py_mpi_keys[] = {
+	"mpi4py.futures.tasks_submit", "mpi4py.futures.tasks_map_chunk1024",
+	"cf.mpi.submit_result", "cf.mpi.map.chunk1024", NULL,
+};
 
 /* One line: text, then a newline, then nothing. */
 static bool one_line(const char *s)
@@ -183,6 +190,46 @@ Test(peers, c_peers_refuse_bad_input, .timeout = 30)
 	run_result_free(&r);
 }
 
+/* Part 3's records: each measured in CPython's rounds (same group, as
+ * many samples), or skipped with a reason; cf's mpi figures are measured
+ * wherever build/micro/cf_mpi_overhead is built. */
+static void check_mpi_keys(const char *out, const char *group, int rounds, bool tsan)
+{
+	bool cf_mpi_built = access(built("micro/cf_mpi_overhead"), X_OK) == 0 && !tsan;
+
+	for (const char *const *k = py_mpi_keys; *k; k++) {
+		struct json_object *o = record(out, *k), *v;
+
+		cr_assert_not_null(o, "no record with key %s in:\n%s", *k, out);
+		if (json_object_object_get_ex(o, "skipped", &v)) {
+			cr_assert_str_not_empty(json_object_get_string(v), "%s: skipped, no reason", *k);
+			cr_assert_not(cf_mpi_built && strncmp(*k, "cf.", 3) == 0,
+				      "%s skipped though cf_mpi_overhead is built: %s", *k,
+				      json_object_get_string(v));
+			json_object_put(o);
+			continue;
+		}
+		json_object_put(o);
+		o = figures(out, *k);
+		cr_assert_str_eq(text(o, "group", *k), group, "%s is not in CPython's rounds", *k);
+		cr_assert_str_eq(text(o, "benchmark", *k), "futures_peer", "%s", *k);
+		cr_assert_eq((int)number(o, "rounds", *k), rounds, "%s", *k);
+		json_object_put(o);
+	}
+}
+
+/* Open MPI on loopback, and as root, for part 3's runs only (they
+ * inherit this test's environment). */
+static void mpi_test_environment(void)
+{
+	setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+	setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+	setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
+	setenv("OMPI_MCA_oob_tcp_if_include", "lo", 1);
+	setenv("OMPI_MCA_pml", "ob1", 1);
+	setenv("OMPI_MCA_btl", "self,tcp", 1);
+}
+
 Test(peers, python_peer_gives_every_key, .timeout = PEERS_BOUND + 10)
 {
 	if (!python3_found())
@@ -190,6 +237,7 @@ Test(peers, python_peer_gives_every_key, .timeout = PEERS_BOUND + 10)
 	const char *build = getenv("PARLAB_BUILD") ? getenv("PARLAB_BUILD") : "build";
 	struct run_result r;
 
+	mpi_test_environment();
 	cr_assert_eq(run_program(&r, PEERS_BOUND, "/usr/bin/env", "python3", PY_PEER, "--quick",
 				 "--rounds", "2", "--json", "--build", build, NULL), 0);
 	cr_assert_not(r.timed_out, "futures_peer.py did not finish in %.0f s", PEERS_BOUND);
@@ -209,6 +257,7 @@ Test(peers, python_peer_gives_every_key, .timeout = PEERS_BOUND + 10)
 		cr_assert_eq(number(o, "rounds", *k), number(py, "rounds", "cpython"), "%s", *k);
 		json_object_put(o);
 	}
+	check_mpi_keys(r.out, group, (int)number(py, "rounds", "cpython"), tsan);
 	json_object_put(py);
 	for (const char *const *k = py_keys; *k; k++) {
 		if (tsan && strncmp(*k, "peer.", 5) == 0)

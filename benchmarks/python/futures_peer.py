@@ -14,6 +14,15 @@ Two parts (python3 standard library only):
      program next to our C executors program with the same parameters,
      the two sides in turn: wall time of the whole program, k runs each.
 
+  3. Past one machine: mpi4py.futures (Debian's python3-mpi4py), an
+     MPIPoolExecutor of one spawned worker, with submit + result() one task
+     at a time and with map at chunksize 1024, next to cf's "mpi" backend
+     doing the same (build/micro/cf_mpi_overhead --only ...) in the same
+     rounds; the text ends with cf / mpi4py per task.  mpi4py runs under
+     an interpreter that has it: this one, else /usr/bin/python3 (the
+     pyenv python3 on PATH may lack it); with none, its figures are
+     written as skipped with the reason.
+
 Every figure is unpinned (the scheduler places the threads and processes)
 and, with --json, carries every round's sample ("samples_ns") and the
 "group" of figures measured in the same rounds.
@@ -53,6 +62,8 @@ KEYS = [
     "cpython.thread.tasks_submit", "cpython.thread.tasks_map",
     "cpython.process.tasks_map_chunk1", "cpython.process.tasks_map_chunk64",
     "peer.cf.tasks_1m_submit", "peer.cf.tasks_1m_map",
+    "mpi4py.futures.tasks_submit", "mpi4py.futures.tasks_map_chunk1024",
+    "cf.mpi.submit_result", "cf.mpi.map.chunk1024",
     "cpython.example.sleep", "c.example.sleep",
     "cpython.example.squares", "c.example.squares",
     "cpython.example.folders", "c.example.folders",
@@ -621,24 +632,28 @@ def run_examples(out, args, env, k, timeout):
 # ---- the driver -------------------------------------------------------------
 
 CF_KEYS = ("peer.cf.tasks_1m_submit", "peer.cf.tasks_1m_map")
+# cf's "mpi" backend, one task at a time and mapped, as mpi4py is below.
+CF_MPI_KEYS = ("cf.mpi.submit_result", "cf.mpi.map.chunk1024")
 
 
 class CfPeer:
-    """cf's per-task figures, one round per call of build/micro/peers
+    """cf's per-task figures, one round per call of build/micro/PROGRAM
     --only ... --rounds 1, so that they fall in this program's rounds next
     to CPython's.  After a failure it measures nothing more, and its
     figures are written as skipped: a figure with fewer samples than its
     group's rounds could not be paired."""
 
-    def __init__(self, build, quick):
-        self.binary = os.path.join(build, "micro", "peers")
-        self.argv = [self.binary, "--only", ",".join(CF_KEYS), "--rounds", "1", "--json"]
+    def __init__(self, build, quick, program="peers", keys=CF_KEYS,
+                 missing="make; it needs GLib"):
+        self.binary = os.path.join(build, "micro", program)
+        self.keys = keys
+        self.argv = [self.binary, "--only", ",".join(keys), "--rounds", "1", "--json"]
         if quick:
             self.argv.append("--quick")
-        self.samples = {key: [] for key in CF_KEYS}
+        self.samples = {key: [] for key in keys}
         self.records = {}
         self.error = None if os.access(self.binary, os.X_OK) else \
-            f"{self.binary} is not built (make; it needs GLib)"
+            f"{self.binary} is not built ({missing})"
 
     def command(self):
         return " ".join([os.path.relpath(self.binary, ROOT)] + self.argv[1:])
@@ -662,26 +677,162 @@ class CfPeer:
                 record = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(record, dict) and record.get("key") in CF_KEYS and record.get("samples_ns"):
+            if isinstance(record, dict) and record.get("key") in self.keys and \
+                    record.get("samples_ns"):
                 got[record["key"]] = record
-        if set(got) != set(CF_KEYS):
+        if set(got) != set(self.keys):
             self.error = f"{os.path.basename(self.binary)} gave no figure for " + \
-                ", ".join(sorted(set(CF_KEYS) - set(got)))
+                ", ".join(sorted(set(self.keys) - set(got)))
             return
         for key, record in got.items():
             self.samples[key].append(record["samples_ns"][0])
             self.records[key] = record
 
     def write(self, out):
-        for key in CF_KEYS:
+        program = os.path.basename(self.binary)
+        for key in self.keys:
             if self.error:
                 out.skipped(key, f"cf: {key}", self.error)
                 continue
             record = self.records[key]
             name = record.get("name", key).removesuffix(", unpinned")
-            out.row(key, f"cf (build/micro/peers): {name}", self.samples[key], BENCHMARK,
+            out.row(key, f"cf (build/micro/{program}): {name}", self.samples[key], BENCHMARK,
                     tasks=record.get("tasks"), workers=record.get("workers"),
                     command=self.command())
+
+
+# ---- part 3: mpi4py.futures next to cf's mpi backend -------------------------
+#
+# mpi4py lives in the interpreter that has it, which need not be this one:
+# each round runs `PYTHON futures_peer.py --mpi4py-round`, which makes an
+# MPIPoolExecutor of one worker (spawned with MPI_Comm_spawn, as cf's pool
+# spawns its worker), waits for its first result, then measures, and
+# prints one JSON line.  Its waits are mpi4py's own: no spin, sleeps from
+# about 1 us doubling to MPI4PY_FUTURES_BACKOFF (1 ms by default).
+
+MPI4PY_KEYS = ("mpi4py.futures.tasks_submit", "mpi4py.futures.tasks_map_chunk1024")
+MPI4PY_CHUNK = 1024
+MPI4PY_WHY_NONE = ("no python3 with mpi4py.futures (Debian's python3-mpi4py, for "
+                   "/usr/bin/python3; scripts/deps test installs it)")
+
+
+def mpi4py_sizes(quick):
+    """Tasks one at a time, tasks mapped: cf_mpi_overhead's own counts."""
+    return (200, 20_000) if quick else (2000, 1_000_000)
+
+
+def mpi4py_round(quick):
+    """One round of part 3, in the interpreter that has mpi4py: the two
+    figures in ns per task, as one JSON line on stdout."""
+    from mpi4py import MPI
+    from mpi4py.futures import MPIPoolExecutor
+    n_submit, n_map = mpi4py_sizes(quick)
+    arg = bytes(8)  # cf's submit+result carries an 8-byte argument too
+    # Oversubscribe as cf's pool does: Open MPI counts this process against
+    # the cores and may refuse a worker on a 1-core machine.
+    with MPIPoolExecutor(max_workers=1, mpi_info={"map_by": ":OVERSUBSCRIBE"}) as executor:
+        executor.submit(empty).result()  # spawns the worker
+        start = time.perf_counter()
+        for _ in range(n_submit):
+            executor.submit(empty, arg).result()
+        submit_ns = (time.perf_counter() - start) * 1e9 / n_submit
+        start = time.perf_counter()
+        got = sum(1 for _ in executor.map(empty, range(n_map), chunksize=MPI4PY_CHUNK))
+        map_ns = (time.perf_counter() - start) * 1e9 / n_map
+    if got != n_map:
+        die(f"mpi4py map gave {got} results for {n_map} tasks", 1)
+    print(json.dumps({"submit_ns": submit_ns, "map_ns": map_ns, "tasks_submit": n_submit,
+                      "tasks_map": n_map, "mpi4py": __import__("mpi4py").__version__,
+                      "mpi": MPI.Get_library_version().splitlines()[0].rstrip("\x00"),
+                      "python": platform.python_version()}), flush=True)
+    return 0
+
+
+def mpi4py_python():
+    """An interpreter with mpi4py.futures, or None."""
+    for exe in dict.fromkeys([sys.executable, "/usr/bin/python3"]):
+        if not os.access(exe, os.X_OK):
+            continue
+        try:
+            done = subprocess.run([exe, "-c", "import mpi4py.futures"], capture_output=True,
+                                  stdin=subprocess.DEVNULL, timeout=60, check=False)
+        except (subprocess.TimeoutExpired, OSError):
+            continue
+        if done.returncode == 0:
+            return exe
+    return None
+
+
+class Mpi4pyPeer:
+    """mpi4py.futures' per-task figures, one round per call, in this
+    program's rounds (as CfPeer); after a failure it measures nothing more
+    and its figures are written as skipped."""
+
+    def __init__(self, quick):
+        self.python = mpi4py_python()
+        self.argv = [self.python, os.path.abspath(__file__), "--mpi4py-round"] + \
+            (["--quick"] if quick else [])
+        self.samples = {key: [] for key in MPI4PY_KEYS}
+        self.last = {}
+        self.error = None if self.python else MPI4PY_WHY_NONE
+
+    def measure(self):
+        if self.error:
+            return
+        try:
+            done = subprocess.run(self.argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=300, check=False)
+            if done.returncode != 0:
+                tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                raise RuntimeError(f"--mpi4py-round exited {done.returncode}: {tail}")
+            self.last = json.loads(done.stdout.strip().splitlines()[-1])
+            submit, mapped = self.last["submit_ns"], self.last["map_ns"]
+        except (subprocess.TimeoutExpired, OSError, RuntimeError, ValueError, KeyError,
+                IndexError) as e:
+            self.error = f"mpi4py under {self.python}: {e}"
+            return
+        self.samples[MPI4PY_KEYS[0]].append(submit)
+        self.samples[MPI4PY_KEYS[1]].append(mapped)
+
+    def write(self, out):
+        shown = " ".join(["python3", "benchmarks/python/futures_peer.py"] + self.argv[2:])
+        names = {MPI4PY_KEYS[0]: f"mpi4py.futures MPIPoolExecutor(1) submit+result one at a "
+                                 f"time, {self.last.get('tasks_submit')} tasks",
+                 MPI4PY_KEYS[1]: f"mpi4py.futures MPIPoolExecutor(1) map chunksize "
+                                 f"{MPI4PY_CHUNK}, {self.last.get('tasks_map')} tasks"}
+        tasks = {MPI4PY_KEYS[0]: self.last.get("tasks_submit"),
+                 MPI4PY_KEYS[1]: self.last.get("tasks_map")}
+        for key in MPI4PY_KEYS:
+            if self.error:
+                out.skipped(key, f"mpi4py: {key}", self.error)
+                continue
+            out.row(key, names[key], self.samples[key], BENCHMARK, tasks=tasks[key], workers=1,
+                    python=self.last.get("python"), mpi4py=self.last.get("mpi4py"),
+                    mpi=self.last.get("mpi"), interpreter=self.python, command=shown)
+
+
+def median_interval(values):
+    """The median and its distribution-free 95 % interval (None, None with
+    fewer than 6 values): the report's statistics (scripts/parlab/stats.py)."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from parlab import stats  # noqa: E402 -- the repository's own module
+    e = stats.estimate(values)
+    return e.value, e.lo, e.hi
+
+
+def write_mpi_ratios(out, cf, mpi4py):
+    """cf / mpi4py per task, round by round, for reading (the analysis
+    pairs the samples itself)."""
+    if cf.error or mpi4py.error:
+        return
+    out.text(" cf / mpi4py.futures per task (median of the rounds' ratios [95 % interval]):")
+    for what, c, m in (("submit+result one at a time", CF_MPI_KEYS[0], MPI4PY_KEYS[0]),
+                       (f"map chunksize {MPI4PY_CHUNK}", CF_MPI_KEYS[1], MPI4PY_KEYS[1])):
+        ratios = [a / b for a, b in zip(cf.samples[c], mpi4py.samples[m]) if b > 0]
+        value, lo, hi = median_interval(ratios)
+        shown = f"{value:.3g} [{lo:.3g}, {hi:.3g}]" if lo is not None else \
+            f"{value:.3g} (no interval: fewer than 6 rounds)"
+        out.text(f"  {what:<66} {shown}")
 
 
 def benchmark(args):
@@ -715,19 +866,29 @@ def benchmark(args):
          lambda: map_ns(ProcessPoolExecutor, n_chunk64, 64), n_chunk64, method),
     ]
     cf = CfPeer(build_dir(args.build), args.quick)
-    # Every series once per round, then cf's figures: sample i of each
-    # comes from round i, measured next to the others under the same load.
+    cf_mpi = CfPeer(build_dir(args.build), args.quick, "cf_mpi_overhead", CF_MPI_KEYS,
+                    "make; built where Open MPI is installed")
+    mpi4py = Mpi4pyPeer(args.quick)
+    # Every series once per round, then cf's figures, then mpi4py's and
+    # cf's mpi backend: sample i of each comes from round i, measured next
+    # to the others under the same load.
     samples = {key: [] for key, *_ in series}
     for _ in range(rounds):
         for key, _name, fn, _n, _m in series:
             samples[key].append(fn())
         cf.measure()
+        mpi4py.measure()
+        cf_mpi.measure()
     for key, name, _fn, n, m in series:
         extra = {"tasks": n, "workers": WORKERS, "python": version}
         if m:
             extra["start_method"] = m
         out.row(key, name, samples[key], BENCHMARK, **extra)
     cf.write(out)
+    out.text(" past one machine, one spawned MPI worker:")
+    mpi4py.write(out)
+    cf_mpi.write(out)
+    write_mpi_ratios(out, cf_mpi, mpi4py)
 
     out.text(f" the tutorial's examples, Python next to C in turn, wall time of the program, "
              f"best of {k}:")
@@ -814,7 +975,12 @@ def main(argv):
                    help="folders with -n: the share of distinct ids that fail "
                         f"(default {BAD_PERCENT})")
     p.add_argument("--print", action="store_true", help="print every result")
+    # One round of part 3, run by the benchmark in an interpreter that has
+    # mpi4py: not for users.
+    p.add_argument("--mpi4py-round", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.mpi4py_round:
+        return mpi4py_round(args.quick)
     if args.example:
         return run_example(args)
     return benchmark(args)

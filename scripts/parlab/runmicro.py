@@ -29,6 +29,7 @@ from .runcells import Interrupted, fmt_time, kill_running, run_bounded, stop_on_
 HERE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CPYTHON_KEYS = ("cpython.thread.tasks_submit", "cpython.thread.tasks_map",
                 "cpython.process.tasks_map_chunk1", "cpython.process.tasks_map_chunk64",
+                "mpi4py.futures.tasks_submit", "mpi4py.futures.tasks_map_chunk1024",
                 "cpython.example.sleep", "c.example.sleep", "cpython.example.squares",
                 "c.example.squares", "cpython.example.folders", "c.example.folders")
 
