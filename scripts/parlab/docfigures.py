@@ -22,6 +22,9 @@ SOURCE is a file of the report:
               key, value, and text: a time as the report writes it)
     tracecost trace-cost.csv, what --trace costs (scripts/trace-cost --csv;
               not part of a report run: docs/timeline.md says how it was made)
+    mpioverhead mpi-overhead.csv, the MPI backend against its MPI floor
+              (build/micro/cf_mpi_overhead --csv; not part of a report run
+              either: docs/distributed.md says how it was made)
 
 The selector must pick exactly one row: COLUMN=VALUE matches a column
 exactly, COLUMN~VALUE matches when VALUE is part of it; quote a value
@@ -71,7 +74,10 @@ MARKER = re.compile(r"<!-- fig: (?P<spec>.*?) -->(?P<text>.*?)<!-- /fig -->")
 OPENING = re.compile(r"<!-- fig: ")
 SOURCES = {"results": "results.csv", "targets": "targets.csv", "metrics": "metrics.csv",
            "verdicts": "verdicts.csv", "facts": "facts.csv", "timelines": "timelines.csv",
-           "tracecost": "trace-cost.csv"}
+           "tracecost": "trace-cost.csv", "mpioverhead": "mpi-overhead.csv"}
+# Made apart from a report run: a run quoted with --from has none, and
+# the sample's stands in.
+APART = ("tracecost", "mpioverhead")
 
 
 class FigureError(Exception):
@@ -84,8 +90,9 @@ class Report:
 
     def __init__(self, rundir, sample=None):
         self.dir = rundir
-        # trace-cost.csv is made apart from a report run: a run quoted
-        # with --from has none, and the sample's stands in.
+        # trace-cost.csv and mpi-overhead.csv are made apart from a report
+        # run (APART): a run quoted with --from has none, and the sample's
+        # stands in.
         self.sample = sample or rundir
         self.tables = {}
         self.result_rows = None
@@ -93,7 +100,7 @@ class Report:
     def table(self, source):
         if source not in self.tables:
             path = os.path.join(self.dir, SOURCES[source])
-            if source == "tracecost" and not os.path.exists(path):
+            if source in APART and not os.path.exists(path):
                 path = os.path.join(self.sample, SOURCES[source])
             try:
                 with open(path, newline="") as f:
