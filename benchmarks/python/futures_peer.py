@@ -27,7 +27,8 @@ Every figure is unpinned (the scheduler places the threads and processes)
 and, with --json, carries every round's sample ("samples_ns") and the
 "group" of figures measured in the same rounds.
 
-  futures_peer.py [--json] [--quick] [--rounds N] [--build DIR]
+  futures_peer.py [--json] [--quick] [--rounds N] [--build DIR] [--mpi-only]
+                  [--csv FILE]
   futures_peer.py --example sleep|squares|folders [-n N] [-j N] [--scale F]
                   [--work-us U] [--api URL] [--ids FILE] [--dup-percent P]
                   [--bad-percent P] [--print]
@@ -38,7 +39,9 @@ explains every figure.
 """
 
 import argparse
+import csv
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -688,15 +691,18 @@ class CfPeer:
             self.samples[key].append(record["samples_ns"][0])
             self.records[key] = record
 
-    def write(self, out):
+    def label(self, key):
         program = os.path.basename(self.binary)
+        name = self.records.get(key, {}).get("name", key).removesuffix(", unpinned")
+        return f"cf (build/micro/{program}): {name}"
+
+    def write(self, out):
         for key in self.keys:
             if self.error:
                 out.skipped(key, f"cf: {key}", self.error)
                 continue
             record = self.records[key]
-            name = record.get("name", key).removesuffix(", unpinned")
-            out.row(key, f"cf (build/micro/{program}): {name}", self.samples[key], BENCHMARK,
+            out.row(key, self.label(key), self.samples[key], BENCHMARK,
                     tasks=record.get("tasks"), workers=record.get("workers"),
                     command=self.command())
 
@@ -794,30 +800,56 @@ class Mpi4pyPeer:
         self.samples[MPI4PY_KEYS[0]].append(submit)
         self.samples[MPI4PY_KEYS[1]].append(mapped)
 
+    def label(self, key):
+        if key == MPI4PY_KEYS[0]:
+            return (f"mpi4py.futures MPIPoolExecutor(1) submit+result one at a time, "
+                    f"{self.last.get('tasks_submit')} tasks")
+        return (f"mpi4py.futures MPIPoolExecutor(1) map chunksize {MPI4PY_CHUNK}, "
+                f"{self.last.get('tasks_map')} tasks")
+
     def write(self, out):
         shown = " ".join(["python3", "benchmarks/python/futures_peer.py"] + self.argv[2:])
-        names = {MPI4PY_KEYS[0]: f"mpi4py.futures MPIPoolExecutor(1) submit+result one at a "
-                                 f"time, {self.last.get('tasks_submit')} tasks",
-                 MPI4PY_KEYS[1]: f"mpi4py.futures MPIPoolExecutor(1) map chunksize "
-                                 f"{MPI4PY_CHUNK}, {self.last.get('tasks_map')} tasks"}
         tasks = {MPI4PY_KEYS[0]: self.last.get("tasks_submit"),
                  MPI4PY_KEYS[1]: self.last.get("tasks_map")}
         for key in MPI4PY_KEYS:
             if self.error:
                 out.skipped(key, f"mpi4py: {key}", self.error)
                 continue
-            out.row(key, names[key], self.samples[key], BENCHMARK, tasks=tasks[key], workers=1,
+            out.row(key, self.label(key), self.samples[key], BENCHMARK, tasks=tasks[key],
+                    workers=1,
                     python=self.last.get("python"), mpi4py=self.last.get("mpi4py"),
                     mpi=self.last.get("mpi"), interpreter=self.python, command=shown)
 
 
-def median_interval(values):
-    """The median and its distribution-free 95 % interval (None, None with
-    fewer than 6 values): the report's statistics (scripts/parlab/stats.py)."""
+def estimate(values):
+    """The median of values with its distribution-free 95 % interval (lo
+    and hi None with fewer than 6 values): the report's statistics
+    (scripts/parlab/stats.py), as an Estimate."""
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     from parlab import stats  # noqa: E402 -- the repository's own module
-    e = stats.estimate(values)
-    return e.value, e.lo, e.hi
+    return stats.estimate(values)
+
+
+def estimate_text(e, scale=1.0):
+    """As build/micro/cf_mpi_overhead writes a figure: three significant
+    digits, "1.23 [1.10, 1.40]", or "1.23 (no interval)"."""
+    v = e.value * scale
+    decimals = 0 if v == 0 or abs(v) >= 100 else 2 - math.floor(math.log10(abs(v)))
+    if e.lo is None:
+        return f"{v:.{decimals}f} (no interval)"
+    return f"{v:.{decimals}f} [{e.lo * scale:.{decimals}f}, {e.hi * scale:.{decimals}f}]"
+
+
+# Part 3's comparisons: (key of the ratio, what, cf's key, mpi4py's key).
+MPI_RATIOS = (("ratio.cf_over_mpi4py.submit_result", "submit+result one at a time",
+               CF_MPI_KEYS[0], MPI4PY_KEYS[0]),
+              ("ratio.cf_over_mpi4py.map_chunk1024", f"map chunksize {MPI4PY_CHUNK}",
+               CF_MPI_KEYS[1], MPI4PY_KEYS[1]))
+
+
+def mpi_ratio(cf, mpi4py, c, m):
+    """cf / mpi4py round by round, as an estimate."""
+    return estimate([a / b for a, b in zip(cf.samples[c], mpi4py.samples[m]) if b > 0])
 
 
 def write_mpi_ratios(out, cf, mpi4py):
@@ -826,13 +858,62 @@ def write_mpi_ratios(out, cf, mpi4py):
     if cf.error or mpi4py.error:
         return
     out.text(" cf / mpi4py.futures per task (median of the rounds' ratios [95 % interval]):")
-    for what, c, m in (("submit+result one at a time", CF_MPI_KEYS[0], MPI4PY_KEYS[0]),
-                       (f"map chunksize {MPI4PY_CHUNK}", CF_MPI_KEYS[1], MPI4PY_KEYS[1])):
-        ratios = [a / b for a, b in zip(cf.samples[c], mpi4py.samples[m]) if b > 0]
-        value, lo, hi = median_interval(ratios)
-        shown = f"{value:.3g} [{lo:.3g}, {hi:.3g}]" if lo is not None else \
-            f"{value:.3g} (no interval: fewer than 6 rounds)"
-        out.text(f"  {what:<66} {shown}")
+    for _key, what, c, m in MPI_RATIOS:
+        out.text(f"  {what:<66} {estimate_text(mpi_ratio(cf, mpi4py, c, m))}")
+
+
+def write_mpi_csv(path, cf, mpi4py, command):
+    """Part 3 as CSV, the columns of cf_mpi_overhead --csv (scripts/
+    doc-figures source mpipeer): every figure (us one at a time, ns per
+    task mapped), then cf / mpi4py per task; a side that was not measured
+    has no rows, and neither do the ratios."""
+    scale = {CF_MPI_KEYS[0]: (1e-3, "us"), MPI4PY_KEYS[0]: (1e-3, "us"),
+             CF_MPI_KEYS[1]: (1, "ns"), MPI4PY_KEYS[1]: (1, "ns")}
+    rows = []
+
+    def row(kind, key, what, e, factor, unit):
+        lo = "" if e.lo is None else f"{e.lo * factor:.6g}"
+        hi = "" if e.hi is None else f"{e.hi * factor:.6g}"
+        rows.append([kind, key, what, f"{e.value * factor:.6g}", lo, hi, unit,
+                     estimate_text(e, factor), "", "", e.n, command])
+
+    for side, keys in ((mpi4py, MPI4PY_KEYS), (cf, CF_MPI_KEYS)):
+        for key in keys:
+            if not side.error:
+                row("figure", key, side.label(key), estimate(side.samples[key]), *scale[key])
+    if not cf.error and not mpi4py.error:
+        for key, what, c, m in MPI_RATIOS:
+            row("target", key, f"cf / mpi4py.futures per task, {what}",
+                mpi_ratio(cf, mpi4py, c, m), 1, "x")
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["kind", "key", "what", "value", "lo", "hi", "unit", "text", "goal",
+                      "verdict", "rounds", "command"])
+        out.writerows(rows)
+
+
+def mpi_peers(args, out):
+    """Part 3 alone (--mpi-only), its rounds in turn: mpi4py, then cf."""
+    cf_mpi = CfPeer(build_dir(args.build), args.quick, "cf_mpi_overhead", CF_MPI_KEYS,
+                    "make; built where Open MPI is installed")
+    mpi4py = Mpi4pyPeer(args.quick)
+    out.text(f"{PROG}: {args.rounds} rounds, one spawned MPI worker each side, ns per task "
+             f"(median, p90){', quick run' if args.quick else ''}")
+    for _ in range(args.rounds):
+        mpi4py.measure()
+        cf_mpi.measure()
+    return cf_mpi, mpi4py
+
+
+def write_mpi(args, out, cf_mpi, mpi4py):
+    """Part 3's records, the ratios in the text, and --csv."""
+    out.text(" past one machine, one spawned MPI worker:")
+    mpi4py.write(out)
+    cf_mpi.write(out)
+    write_mpi_ratios(out, cf_mpi, mpi4py)
+    if args.csv:
+        command = " ".join(["python3", "benchmarks/python/futures_peer.py"] + args.argv)
+        write_mpi_csv(args.csv, cf_mpi, mpi4py, command)
 
 
 def benchmark(args):
@@ -885,10 +966,7 @@ def benchmark(args):
             extra["start_method"] = m
         out.row(key, name, samples[key], BENCHMARK, **extra)
     cf.write(out)
-    out.text(" past one machine, one spawned MPI worker:")
-    mpi4py.write(out)
-    cf_mpi.write(out)
-    write_mpi_ratios(out, cf_mpi, mpi4py)
+    write_mpi(args, out, cf_mpi, mpi4py)
 
     out.text(f" the tutorial's examples, Python next to C in turn, wall time of the program, "
              f"best of {k}:")
@@ -978,9 +1056,21 @@ def main(argv):
     # One round of part 3, run by the benchmark in an interpreter that has
     # mpi4py: not for users.
     p.add_argument("--mpi4py-round", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--mpi-only", action="store_true",
+                   help="only part 3: mpi4py.futures next to cf's mpi backend")
+    p.add_argument("--csv", metavar="FILE",
+                   help="also write part 3's figures and cf / mpi4py per task, with their "
+                        "intervals, to FILE (docs/sample-report/mpi-peer.csv is one)")
     args = p.parse_args(argv)
+    args.argv = list(argv)
     if args.mpi4py_round:
         return mpi4py_round(args.quick)
+    if args.mpi_only:
+        if args.example:
+            die("--mpi-only runs no example (try --help)")
+        out = Output(args.json)
+        write_mpi(args, out, *mpi_peers(args, out))
+        return 0
     if args.example:
         return run_example(args)
     return benchmark(args)

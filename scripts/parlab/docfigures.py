@@ -25,6 +25,8 @@ SOURCE is a file of the report:
     mpioverhead mpi-overhead.csv, the MPI backend against its MPI floor
               (build/micro/cf_mpi_overhead --csv; not part of a report run
               either: docs/distributed.md says how it was made)
+    mpipeer   mpi-peer.csv, mpi4py.futures next to the MPI backend
+              (benchmarks/python/futures_peer.py --mpi-only --csv; apart too)
 
 The selector must pick exactly one row: COLUMN=VALUE matches a column
 exactly, COLUMN~VALUE matches when VALUE is part of it; quote a value
@@ -74,10 +76,11 @@ MARKER = re.compile(r"<!-- fig: (?P<spec>.*?) -->(?P<text>.*?)<!-- /fig -->")
 OPENING = re.compile(r"<!-- fig: ")
 SOURCES = {"results": "results.csv", "targets": "targets.csv", "metrics": "metrics.csv",
            "verdicts": "verdicts.csv", "facts": "facts.csv", "timelines": "timelines.csv",
-           "tracecost": "trace-cost.csv", "mpioverhead": "mpi-overhead.csv"}
+           "tracecost": "trace-cost.csv", "mpioverhead": "mpi-overhead.csv",
+           "mpipeer": "mpi-peer.csv"}
 # Made apart from a report run: a run quoted with --from has none, and
 # the sample's stands in.
-APART = ("tracecost", "mpioverhead")
+APART = ("tracecost", "mpioverhead", "mpipeer")
 
 
 class FigureError(Exception):
@@ -90,7 +93,7 @@ class Report:
 
     def __init__(self, rundir, sample=None):
         self.dir = rundir
-        # trace-cost.csv and mpi-overhead.csv are made apart from a report
+        # trace-cost.csv and the MPI files are made apart from a report
         # run (APART): a run quoted with --from has none, and the sample's
         # stands in.
         self.sample = sample or rundir
