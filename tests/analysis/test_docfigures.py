@@ -23,6 +23,14 @@ TARGETS = '''"target","figure","compared_with","ratio","ratio_lo","ratio_hi","go
 "2. idle, across cores","cf","floor","1.217","1.189","1.264","<= 1.2","not determined (the interval holds the goal)","x"
 '''
 FACTS = "key,value\ncells,182\nduration,7 min 22 s\n"
+# build/micro/cf_mpi_overhead --csv and futures_peer.py --mpi-only --csv.
+MPI_COLUMNS = "kind,key,what,value,lo,hi,unit,text,goal,verdict,rounds,command\n"
+MPI_OVERHEAD = MPI_COLUMNS + (
+    'target,ratio.submit_result_over_round_trip,"submit+result / ping-pong round trip",'
+    '1.23,1.1,1.4,x,"1.23 [1.10, 1.40]",<= 1.5,met,11,"x"\n')
+MPI_PEER = MPI_COLUMNS + (
+    'target,ratio.cf_over_mpi4py.submit_result,"cf / mpi4py.futures per task",'
+    '0.5,0.4,0.6,x,"0.500 [0.400, 0.600]",,,11,"x"\n')
 
 
 class DocFigures(unittest.TestCase):
@@ -98,6 +106,18 @@ class DocFigures(unittest.TestCase):
         self.assertIn("-->0.0317 [0.0271, 0.0359]<!--", text)
         self.assertIn("-->n.d. (1.22 [1.19, 1.26])<!--", text, "no verdict, so not determined")
         self.assertIn("-->not determined (the interval holds the goal)<!--", text)
+
+    def test_the_mpi_files_are_sources(self):
+        for name, text in (("mpi-overhead.csv", MPI_OVERHEAD), ("mpi-peer.csv", MPI_PEER)):
+            with open(os.path.join(self.report, name), "w") as f:
+                f.write(text)
+        a = "<!-- fig: mpioverhead key=ratio.submit_result_over_round_trip"
+        b = "<!-- fig: mpipeer key=ratio.cf_over_mpi4py.submit_result | col=text -->"
+        _, text, _ = self.run_on(f"{a} | col=text --><!-- /fig -->, {a} | col=verdict -->"
+                                 f"<!-- /fig -->, {b}<!-- /fig -->\n", "--fix")
+        self.assertIn("-->1.23 [1.10, 1.40]<!-- /fig -->, ", text)
+        self.assertIn("-->met<!-- /fig -->", text)
+        self.assertIn("-->0.500 [0.400, 0.600]<!-- /fig -->", text)
 
     def test_markers_in_code_blocks_are_left_alone_and_unclosed_ones_fail(self):
         fenced = "```\n<!-- fig: results model=nobody -->x<!-- /fig -->\n```\n"
