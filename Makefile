@@ -43,7 +43,9 @@ FSRV_OBJ := $(FSRV_SRC:%.c=$(BUILD)/obj/%.o)
 FOLDER_SERVER := $(BUILD)/workloads/folder-api-server
 WL_SRC  := $(filter-out $(FOLDERS_SRC),$(wildcard workloads/*.c))
 WL_OBJ  := $(WL_SRC:%.c=$(BUILD)/obj/%.o)
-CF_SRC  := $(wildcard executors/src/*/*.c)
+# The MPI backend (executors/src/mpi/) is not part of libcf: it links
+# libmpi, which costs every exec of a program that links it (mk/mpi.mk).
+CF_SRC  := $(filter-out executors/src/mpi/%,$(wildcard executors/src/*/*.c))
 CF_OBJ  := $(CF_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPL   := $(BUILD)/libparlab.a
 LIBCF_A := $(BUILD)/libcf.a

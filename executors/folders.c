@@ -140,6 +140,7 @@ int main(int argc, char **argv)
 	long n_slots = 0, n_futures = 0;
 
 	pl_parse_args(argc, argv, &program, &o);
+	pl_cf_use_backend_build(&o, argv);
 	pl_folders_begin(&f, &o);
 	pl_token_bucket_init(&bucket, f.rate, f.burst);
 	pl_id_map_init(&cache, (size_t)f.n);
