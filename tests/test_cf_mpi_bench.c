@@ -44,6 +44,10 @@ static const char *bench_or_skip(void)
 {
 	const char *path = built(BENCH);
 
+#ifndef PARLAB_HAVE_MPI
+	cr_skip_test("MPI is not built: mk/mpi.mk builds the backend and its benchmark only "
+		     "where pkg-config finds ompi-c, without SANITIZE");
+#endif
 	if (access(path, X_OK) != 0)
 		cr_skip_test("MPI is not built (no %s): mk/mpi.mk builds the backend and its "
 			     "benchmark only where pkg-config finds ompi-c, without SANITIZE", path);
