@@ -243,6 +243,10 @@ static void cf_round(const struct sizes *sz)
 			add_cpu(&fig[F_IDLE_WORKER], work);
 	}
 	cf_executor_free(ex);
+	/* As the floor does: the next round's spawn after this job's end. */
+	if (!wait_gone((pid_t)worker, MPI_FLOOR_END_BOUND_S))
+		fprintf(stderr, "%s: the pool's worker (pid %ld) still runs %.0f s after "
+			"cf_executor_free\n", NAME, worker, MPI_FLOOR_END_BOUND_S);
 }
 
 /* ---- figures and targets ------------------------------------------------------------ */

@@ -4,7 +4,10 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "stats.h"
 
 /* The first number of a thread's schedstat: ns it ran. */
 static double thread_ns(pid_t pid, const char *tid)
@@ -68,4 +71,37 @@ double cpu_ns_of(pid_t pid)
 	}
 	closedir(dir);
 	return sum;
+}
+
+/* The state letter of /proc/PID/stat, or 0 when pid is gone. */
+static char state_of(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	if (!p || !(p = strrchr(line, ')')) || !p[1])
+		return 0;
+	return p[2];
+}
+
+bool wait_gone(pid_t pid, double bound_s)
+{
+	struct timespec nap = { 0, 1000000 };
+	double end = pl_now() + bound_s;
+
+	for (;;) {
+		char state = state_of(pid);
+
+		if (state == 0 || state == 'Z' || state == 'X')
+			return true;
+		if (pl_now() > end)
+			return false;
+		nanosleep(&nap, NULL);
+	}
 }

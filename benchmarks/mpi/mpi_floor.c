@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu_time.h"
 #include "micro_util.h"
 #include "stats.h"
 
@@ -20,6 +21,7 @@ enum { TAG_PING = 1, TAG_PONG, TAG_STOP };
 static bool we_initialised;
 static MPI_Comm peer = MPI_COMM_NULL;
 static int peer_spin_us;
+static long peer_pid;           /* from its pong: 8 bytes, as the backend's */
 
 void mpi_floor_init(void)
 {
@@ -85,6 +87,7 @@ static void take(MPI_Message *msg, MPI_Status *st, void *buf, int size)
 int mpi_floor_peer_main(int spin_us)
 {
 	unsigned char ping[MPI_FLOOR_PING_BYTES], pong[MPI_FLOOR_PONG_BYTES] = { 0 };
+	long pid = (long)getpid();
 	MPI_Comm parent;
 	MPI_Message msg;
 	MPI_Status st;
@@ -96,6 +99,8 @@ int mpi_floor_peer_main(int spin_us)
 			MPI_FLOOR_PEER_ARG);
 		return 2;
 	}
+	/* The pong says who answers, so that the spawner can wait for its end. */
+	memcpy(pong, &pid, sizeof(pid) < sizeof(pong) ? sizeof(pid) : sizeof(pong));
 	for (;;) {
 		wait_message(parent, spin_us, &msg, &st);
 		take(&msg, &st, ping, sizeof(ping));
@@ -108,22 +113,23 @@ int mpi_floor_peer_main(int spin_us)
 	return 0;
 }
 
-/* One ping and its pong. */
-static void round_trip(void)
+/* One ping and its pong; the pong's bytes go to pong. */
+static void round_trip(unsigned char pong[MPI_FLOOR_PONG_BYTES])
 {
-	unsigned char ping[MPI_FLOOR_PING_BYTES] = { 0 }, pong[MPI_FLOOR_PONG_BYTES];
+	unsigned char ping[MPI_FLOOR_PING_BYTES] = { 0 };
 	MPI_Message msg;
 	MPI_Status st;
 
 	MPI_Send(ping, sizeof(ping), MPI_BYTE, 0, TAG_PING, peer);
 	wait_message(peer, peer_spin_us, &msg, &st);
-	take(&msg, &st, pong, sizeof(pong));
+	take(&msg, &st, pong, MPI_FLOOR_PONG_BYTES);
 }
 
 double mpi_floor_spawn_ns(int spin_us)
 {
 	char self[4096], spin[16];
 	char *argv[] = { MPI_FLOOR_PEER_ARG, spin, NULL };
+	unsigned char pong[MPI_FLOOR_PONG_BYTES];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int code = MPI_SUCCESS;
 	MPI_Info info;
@@ -141,18 +147,20 @@ double mpi_floor_spawn_ns(int spin_us)
 	if (MPI_Comm_spawn(self, argv, 1, info, 0, MPI_COMM_SELF, &peer, &code) != MPI_SUCCESS ||
 	    code != MPI_SUCCESS)
 		micro_fail("MPI_Comm_spawn of the floor's peer failed");
-	round_trip();
+	round_trip(pong);
 	double ns = (pl_now() - start) * 1e9;
 	MPI_Info_free(&info);
+	memcpy(&peer_pid, pong, sizeof(peer_pid) < sizeof(pong) ? sizeof(peer_pid) : sizeof(pong));
 	return ns;
 }
 
 double mpi_floor_round_trip_ns(long trips)
 {
+	unsigned char pong[MPI_FLOOR_PONG_BYTES];
 	double start = pl_now();
 
 	for (long i = 0; i < trips; i++)
-		round_trip();
+		round_trip(pong);
 	return (pl_now() - start) * 1e9 / trips;
 }
 
@@ -162,4 +170,11 @@ void mpi_floor_stop(void)
 		return;
 	MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_STOP, peer);
 	MPI_Comm_disconnect(&peer);
+	/* The next spawn waits until this job has ended: two runs hung for
+	 * Open MPI's 5 min in MPI_Comm_spawn (a PMIx LOOKUP timeout) when a
+	 * spawn overlapped the end of the previous job. */
+	if (peer_pid > 0 && !wait_gone((pid_t)peer_pid, MPI_FLOOR_END_BOUND_S))
+		fprintf(stderr, "cf_mpi_overhead: the floor's peer (pid %ld) still runs %.0f s "
+			"after it was stopped\n", peer_pid, MPI_FLOOR_END_BOUND_S);
+	peer_pid = 0;
 }

@@ -26,6 +26,8 @@
 #define MPI_FLOOR_ARG_BYTES 8
 #define MPI_FLOOR_PING_BYTES (10 + MPI_FLOOR_ARG_BYTES + 8)
 #define MPI_FLOOR_PONG_BYTES 8
+/* How long a stop waits for the spawned process to end. */
+#define MPI_FLOOR_END_BOUND_S 5.0
 
 /* MPI_Init_thread (MPI_THREAD_MULTIPLE, as the backend wants) unless it
  * is initialised already; exits 1 on failure. */
@@ -49,7 +51,8 @@ double mpi_floor_spawn_ns(int spin_us);
 /* ns per round trip over `trips` ping-pongs with the peer. */
 double mpi_floor_round_trip_ns(long trips);
 
-/* Tells the peer to go and disconnects from it. */
+/* Tells the peer to go, disconnects from it and waits (a bounded time)
+ * until it has ended. */
 void mpi_floor_stop(void);
 
 #endif
