@@ -1,0 +1,344 @@
+/* Two hosts, for real, on one machine (issue 22): tests/netns/two-hosts
+ * makes two network namespaces joined by a veth pair (198.18.0.1 and
+ * 198.18.0.2), and mpirun, started in the first, reaches the second
+ * through tests/netns/agent instead of ssh.  The MPI backend then runs
+ * ranks on both hosts: where (tests/netns/where.c) says where each rank
+ * is, squares and folders print what the serial model prints.
+ *
+ * Every test makes its own pair under a tag of its own (two tests may run
+ * at once) and removes it in the suite's fini, which runs whether the
+ * test passed or not; every command is bounded twice: by timeout(1)
+ * inside the namespace, so that mpirun gets a TERM and takes its daemons
+ * down, and by run_argv's SIGKILL after that.  Skipped, with the reason,
+ * when namespaces cannot be made (not root, no ip netns) or MPI is not
+ * built. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support.h"
+
+#define TWO_HOSTS "tests/netns/two-hosts"
+#define ADDR_A "198.18.0.1"
+#define ADDR_B "198.18.0.2"
+/* What timeout(1) gives a command inside a namespace, and the outer
+ * bound, which leaves timeout's TERM and KILL (-k 5) time to act. */
+#define INNER_S "60"
+#define OUTER_S 80.0
+
+static char tag[16];            /* this test's set; "" until up */
+
+/* An absolute path of a built program (mpirun runs it on both hosts, and
+ * a rank's directory is not ours to assume), or NULL when it is absent. */
+static const char *built_abs(const char *rel, char *buf)
+{
+	return realpath(built(rel), buf);
+}
+
+static void hosts_down(void)
+{
+	struct run_result r;
+
+	if (!tag[0])
+		return;
+	if (run_program(&r, 30, TWO_HOSTS, "--tag", tag, "down", NULL) == 0) {
+		cr_expect_eq(r.status, 0, "two-hosts down: %s", r.err);
+		run_result_free(&r);
+	}
+	tag[0] = '\0';
+}
+
+TestSuite(cf_mpi_hosts, .fini = hosts_down);
+
+/* Makes this test's two hosts, or skips the test when it cannot. */
+static void hosts_up(void)
+{
+	struct run_result r;
+
+	/* pid-based: unique among the tests that run at once */
+	snprintf(tag, sizeof(tag), "cfh%d", (int)(getpid() % 100000000));
+	cr_assert_eq(run_program(&r, 30, TWO_HOSTS, "--tag", tag, "up", NULL), 0);
+	if (r.status == 3) {
+		tag[0] = '\0';
+		cr_skip_test("%s", r.err);
+	}
+	cr_assert_eq(r.status, 0, "two-hosts up: status %d: %s", r.status, r.err);
+	run_result_free(&r);
+}
+
+/* Runs argv (NULL-terminated) in host ("a" or "b") with two-hosts' MPI
+ * settings, bounded twice (see the top). */
+static void in_host(struct run_result *r, const char *host, const char *const *argv)
+{
+	const char *full[48] = { TWO_HOSTS, "--tag", tag, "exec", host,
+				 "timeout", "-k", "5", INNER_S };
+	size_t n = 9;
+
+	while (*argv && n < 47)
+		full[n++] = *argv++;
+	full[n] = NULL;
+	cr_assert_eq(run_argv(r, OUTER_S, (char *const *)full), 0, "cannot run %s", TWO_HOSTS);
+	cr_assert(!r->timed_out, "%s did not end within %.0f s:\n%s\n%s", full[9], OUTER_S,
+		  r->out, r->err);
+}
+
+/* The hostfile two-hosts up wrote for this tag. */
+static const char *hostfile(void)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/run/parlab-two-hosts/%s/hostfile", tag);
+	return path;
+}
+
+static void need_program(const char *rel, char *buf, const char *why)
+{
+	if (!built_abs(rel, buf))
+		cr_skip_test("%s is not built: %s", built(rel), why);
+}
+
+Test(cf_mpi_hosts, where_ranks_land_on_both_hosts, .timeout = 120)
+{
+	char where[PATH_MAX];
+	struct run_result r;
+
+	need_program("tests/netns/where", where, "MPI is not built (HAVE_MPI)");
+	hosts_up();
+	const char *argv[] = { "mpirun", "-n", "4", "--hostfile", hostfile(), where, NULL };
+	in_host(&r, "a", argv);
+	cr_assert_eq(r.status, 0, "mpirun where: status %d\n%s\n%s", r.status, r.out, r.err);
+	/* Two slots a host: ranks 0 and 1 on a, 2 and 3 on b. */
+	int on_a = 0, on_b = 0, lines = 0;
+	for (const char *p = r.out; (p = strstr(p, "rank ")); p++, lines++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[256];
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		on_a += strstr(line, " " ADDR_A) != NULL;
+		on_b += strstr(line, " " ADDR_B) != NULL;
+	}
+	cr_expect_eq(lines, 4, "4 ranks expected:\n%s", r.out);
+	cr_expect_eq(on_a, 2, "2 ranks on host a (" ADDR_A ") expected:\n%s", r.out);
+	cr_expect_eq(on_b, 2, "2 ranks on host b (" ADDR_B ") expected:\n%s", r.out);
+	run_result_free(&r);
+}
+
+/* The serial model's output for the same arguments, run on the machine
+ * itself (squares needs no network). */
+static char *serial_output(const char *prog, const char *const *args)
+{
+	const char *argv[16] = { built(prog) };
+	size_t n = 1;
+	struct run_result r;
+
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	cr_assert_eq(run_argv(&r, 60, (char *const *)argv), 0);
+	cr_assert_eq(r.status, 0, "%s: status %d: %s", argv[0], r.status, r.err);
+	char *out = r.out;
+	r.out = NULL;
+	run_result_free(&r);
+	return out;
+}
+
+/* mpirun -n N --hostfile H squares --executor mpi ARGS... in host a
+ * prints what serial squares ARGS... prints. */
+static void squares_on_hosts(const char *ranks, const char *const *args)
+{
+	char squares[PATH_MAX];
+	const char *argv[24] = { "mpirun", "-n", ranks, "--hostfile", hostfile(),
+				 squares, "--executor", "mpi" };
+	size_t n = 8;
+	struct run_result r;
+
+	/* the plain program: given --executor mpi, it execs executors/mpi/ */
+	need_program("executors/squares", squares, "the build is incomplete");
+	char *want = serial_output("serial/squares", args);
+	for (const char *const *a = args; *a && n < 23; a++)
+		argv[n++] = *a;
+	argv[n] = NULL;
+	in_host(&r, "a", argv);
+	cr_expect_eq(r.status, 0, "mpirun -n %s squares: status %d\n%s", ranks, r.status, r.err);
+	cr_expect_str_eq(r.out, want, "mpirun -n %s squares --executor mpi differs from serial\n"
+			 "stderr:\n%s", ranks, r.err);
+	free(want);
+	run_result_free(&r);
+}
+
+static const char *const seed_args[] = { NULL };
+static const char *const many_args[] = { "-n", "2000", "--chunksize", "16", NULL };
+
+/* Static mode: rank 0 runs main on a, ranks 1 (on a) and 2 (on b) serve. */
+Test(cf_mpi_hosts, squares_static_across_hosts, .timeout = 150)
+{
+	char probe[PATH_MAX];
+
+	need_program("executors/mpi/squares", probe, "the MPI backend is not built");
+	hosts_up();
+	squares_on_hosts("3", seed_args);
+	squares_on_hosts("4", many_args);
+}
+
+/* Spawn mode under mpirun: one rank on a, its workers spawned into the
+ * hostfile's free slots, so on a and on b. */
+Test(cf_mpi_hosts, squares_spawn_across_hosts, .timeout = 150)
+{
+	char probe[PATH_MAX];
+
+	need_program("executors/mpi/squares", probe, "the MPI backend is not built");
+	hosts_up();
+	squares_on_hosts("1", seed_args);
+}
+
+/* ---- folders: the server on a, workers on a and b ------------------------ */
+
+struct ns_server {
+	pid_t pid;
+	int port;
+};
+
+/* Reads the port line the server writes to fd once it listens. */
+static int read_port(int fd, double timeout_s)
+{
+	char buf[32] = "";
+	size_t len = 0;
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	while (len < sizeof(buf) - 1 && !strchr(buf, '\n')) {
+		if (poll(&p, 1, (int)(timeout_s * 1000)) <= 0)
+			return -1;
+		ssize_t got = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (got <= 0)
+			return -1;
+		len += (size_t)got;
+		buf[len] = '\0';
+	}
+	return atoi(buf);
+}
+
+/* The folder API server in host a, listening on ADDR_A (--allow-remote:
+ * host b reaches it over the veth pair).  two-hosts exec, the agent, ip
+ * netns exec and nsenter all exec, so the child's pid is the server's.
+ * It dies with this test (PR_SET_PDEATHSIG), and down kills it too. */
+static void server_start_in_a(struct ns_server *s)
+{
+	char server[PATH_MAX];
+	int fds[2];
+
+	need_program("workloads/folder-api-server", server, "the build is incomplete");
+	cr_assert_eq(pipe(fds), 0);
+	s->pid = fork();
+	cr_assert(s->pid >= 0);
+	if (s->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fds[1], 3);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		execl(TWO_HOSTS, TWO_HOSTS, "--tag", tag, "exec", "a", server, "--bind", ADDR_A,
+		      "--allow-remote", "--port", "0", "--port-fd", "3", "--latency-ms", "5",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	s->port = read_port(fds[0], 15);
+	close(fds[0]);
+	cr_assert(s->port > 0, "the folder server did not start in host a");
+}
+
+static void server_stop_in_a(struct ns_server *s)
+{
+	int status;
+
+	kill(s->pid, SIGTERM);
+	for (int i = 0; i < 50 && waitpid(s->pid, &status, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (waitpid(s->pid, &status, WNOHANG) == 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &status, 0);
+	}
+}
+
+/* The "checksum 0x..." word of a summary line, or the whole text. */
+static char *checksum_of(const char *out)
+{
+	const char *c = strstr(out, "checksum ");
+	size_t len = c ? strcspn(c, ",\n") : strlen(out);
+
+	return strndup(c ? c : out, len);
+}
+
+/* Lines "PROG: folder_N_name: ..." in a program's stderr. */
+static int count_failures(const char *err)
+{
+	int n = 0;
+
+	for (const char *p = err; (p = strstr(p, "_name: folder ")); p++)
+		n++;
+	return n;
+}
+
+/* folders ARGS against the server in a: serial in a, then the MPI
+ * backend with ranks on a and b; same JSON (or summary checksum), same
+ * failures on stderr, same status. */
+static void folders_on_hosts(const char *url, const char *const *args, int want_status)
+{
+	char serial[PATH_MAX], folders[PATH_MAX];
+	const char *sargv[16] = { serial, "--api", url };
+	const char *margv[24] = { "mpirun", "-n", "3", "--hostfile", hostfile(), folders,
+				  "--executor", "mpi", "--api", url };
+	size_t ns = 3, nm = 10;
+	struct run_result rs, rm;
+
+	need_program("serial/folders", serial, "the build is incomplete");
+	need_program("executors/folders", folders, "the build is incomplete");
+	for (const char *const *a = args; *a; a++) {
+		sargv[ns++] = *a;
+		margv[nm++] = *a;
+	}
+	sargv[ns] = margv[nm] = NULL;
+	in_host(&rs, "a", sargv);
+	cr_assert_eq(rs.status, want_status, "serial folders: status %d: %s", rs.status, rs.err);
+	in_host(&rm, "a", margv);
+	cr_expect_eq(rm.status, want_status, "mpirun folders: status %d: %s", rm.status, rm.err);
+	char *want = checksum_of(rs.out), *got = checksum_of(rm.out);
+	cr_expect_str_eq(got, want, "folders --executor mpi across hosts differs from serial:\n"
+			 "%s\nserial:\n%s\nstderr:\n%s", rm.out, rs.out, rm.err);
+	/* stderr: one line per failed entry in both (Open MPI may add its own) */
+	cr_expect_eq(count_failures(rm.err), count_failures(rs.err),
+		     "failure lines differ:\n%s\nserial:\n%s", rm.err, rs.err);
+	free(want);
+	free(got);
+	run_result_free(&rs);
+	run_result_free(&rm);
+}
+
+static const char *const folders_seed[] = { NULL };
+/* Generated ids with failures (404s, 403s): every failure reported. */
+static const char *const folders_many[] = { "-n", "60", NULL };
+
+Test(cf_mpi_hosts, folders_server_on_a_workers_on_both, .timeout = 200)
+{
+	char probe[PATH_MAX];
+	char url[64];
+	struct ns_server s;
+
+	need_program("executors/mpi/folders", probe, "the MPI backend is not built");
+	hosts_up();
+	server_start_in_a(&s);
+	snprintf(url, sizeof(url), "http://" ADDR_A ":%d", s.port);
+	folders_on_hosts(url, folders_seed, 0);
+	folders_on_hosts(url, folders_many, 1);
+	server_stop_in_a(&s);
+}
