@@ -16,12 +16,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <dirent.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,53 +156,146 @@ static char *serial_output(const char *prog, const char *const *args)
 	return out;
 }
 
-/* mpirun -n N --hostfile H squares --executor mpi ARGS... in host a
- * prints what serial squares ARGS... prints. */
-static void squares_on_hosts(const char *ranks, const char *const *args)
+/* ---- who ran in host b --------------------------------------------------
+ *
+ * The output alone cannot show that a worker ran on the second host: a
+ * pool whose workers all stayed on a prints the same.  So a thread looks
+ * while the program runs: every 10 ms it lists the processes in host b's
+ * network namespace whose executable ends in `exe`.  The pid namespace is
+ * shared, so /proc shows them all. */
+struct ns_watch {
+	char exe[64];                   /* "/executors/mpi/squares" */
+	ino_t net_ns;                   /* host b's network namespace */
+	atomic_bool stop;
+	int seen;                       /* distinct pids seen (up to 64) */
+	pid_t pids[64];
+	pthread_t thread;
+};
+
+static bool in_watched_ns(struct ns_watch *w, const char *pid)
+{
+	char path[64], target[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	if (stat(path, &st) != 0 || st.st_ino != w->net_ns)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	ssize_t len = readlink(path, target, sizeof(target) - 1);
+	if (len <= 0)
+		return false;
+	target[len] = '\0';
+	size_t want = strlen(w->exe);
+	return (size_t)len >= want && strcmp(target + len - want, w->exe) == 0;
+}
+
+static void note_pid(struct ns_watch *w, pid_t pid)
+{
+	for (int i = 0; i < w->seen; i++)
+		if (w->pids[i] == pid)
+			return;
+	if (w->seen < 64)
+		w->pids[w->seen++] = pid;
+}
+
+static void *watch_loop(void *arg)
+{
+	struct ns_watch *w = arg;
+
+	while (!atomic_load(&w->stop)) {
+		DIR *proc = opendir("/proc");
+		struct dirent *e;
+
+		while (proc && (e = readdir(proc)))
+			if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && in_watched_ns(w, e->d_name))
+				note_pid(w, (pid_t)atoi(e->d_name));
+		if (proc)
+			closedir(proc);
+		usleep(10000);
+	}
+	return NULL;
+}
+
+static void watch_start(struct ns_watch *w, const char *exe)
+{
+	char ns[PATH_MAX];
+	struct stat st;
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->exe, sizeof(w->exe), "%s", exe);
+	snprintf(ns, sizeof(ns), "/run/netns/%s-b", tag);
+	cr_assert_eq(stat(ns, &st), 0, "no namespace %s", ns);
+	w->net_ns = st.st_ino;
+	cr_assert_eq(pthread_create(&w->thread, NULL, watch_loop, w), 0);
+}
+
+/* Stops the watch; returns how many such processes ran in host b. */
+static int watch_stop(struct ns_watch *w)
+{
+	atomic_store(&w->stop, true);
+	pthread_join(w->thread, NULL);
+	return w->seen;
+}
+
+/* mpirun -n N --hostfile H squares --executor mpi ARGS... EXTRA... in
+ * host a prints what serial squares ARGS... prints, and at least one of
+ * its processes ran in host b (a worker: rank 0 is on a). */
+static void squares_on_hosts(const char *ranks, const char *const *args,
+			     const char *const *extra)
 {
 	char squares[PATH_MAX];
 	const char *argv[24] = { "mpirun", "-n", ranks, "--hostfile", hostfile(),
 				 squares, "--executor", "mpi" };
 	size_t n = 8;
 	struct run_result r;
+	struct ns_watch w;
 
 	/* the plain program: given --executor mpi, it execs executors/mpi/ */
 	need_program("executors/squares", squares, "the build is incomplete");
 	char *want = serial_output("serial/squares", args);
 	for (const char *const *a = args; *a && n < 23; a++)
 		argv[n++] = *a;
+	for (const char *const *a = extra; *a && n < 23; a++)
+		argv[n++] = *a;
 	argv[n] = NULL;
+	watch_start(&w, "/executors/mpi/squares");
 	in_host(&r, "a", argv);
+	int on_b = watch_stop(&w);
 	cr_expect_eq(r.status, 0, "mpirun -n %s squares: status %d\n%s", ranks, r.status, r.err);
 	cr_expect_str_eq(r.out, want, "mpirun -n %s squares --executor mpi differs from serial\n"
 			 "stderr:\n%s", ranks, r.err);
+	cr_expect(on_b > 0, "mpirun -n %s squares: no squares process ran in host b", ranks);
 	free(want);
 	run_result_free(&r);
 }
 
 static const char *const seed_args[] = { NULL };
-static const char *const many_args[] = { "-n", "2000", "--chunksize", "16", NULL };
+/* long enough (0.2 s of spin) for the watch to see the workers */
+static const char *const many_args[] = { "-n", "2000", "--work-us", "100", "--print", NULL };
+static const char *const no_extra[] = { NULL };
+static const char *const chunked[] = { "--chunksize", "16", NULL };
 
-/* Static mode: rank 0 runs main on a, ranks 1 (on a) and 2 (on b) serve. */
+/* Static mode: rank 0 runs main on a, ranks 1 (on a) and 2 (on b) serve;
+ * with -n 4, two of them on b. */
 Test(cf_mpi_hosts, squares_static_across_hosts, .timeout = 150)
 {
 	char probe[PATH_MAX];
 
 	need_program("executors/mpi/squares", probe, "the MPI backend is not built");
 	hosts_up();
-	squares_on_hosts("3", seed_args);
-	squares_on_hosts("4", many_args);
+	squares_on_hosts("3", seed_args, no_extra);
+	squares_on_hosts("4", many_args, chunked);
 }
 
 /* Spawn mode under mpirun: one rank on a, its workers spawned into the
- * hostfile's free slots, so on a and on b. */
+ * hostfile's slots (and beyond), so on a and on b. */
 Test(cf_mpi_hosts, squares_spawn_across_hosts, .timeout = 150)
 {
 	char probe[PATH_MAX];
 
 	need_program("executors/mpi/squares", probe, "the MPI backend is not built");
 	hosts_up();
-	squares_on_hosts("1", seed_args);
+	squares_on_hosts("1", many_args, no_extra);
 }
 
 /* ---- folders: the server on a, workers on a and b ------------------------ */
@@ -246,6 +343,7 @@ static void server_start_in_a(struct ns_server *s)
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 0);
 		dup2(null, 1);
+		dup2(null, 2);  /* its --allow-remote warning, every run */
 		execl(TWO_HOSTS, TWO_HOSTS, "--tag", tag, "exec", "a", server, "--bind", ADDR_A,
 		      "--allow-remote", "--port", "0", "--port-fd", "3", "--latency-ms", "5",
 		      (char *)NULL);
@@ -310,7 +408,10 @@ static void folders_on_hosts(const char *url, const char *const *args, int want_
 	sargv[ns] = margv[nm] = NULL;
 	in_host(&rs, "a", sargv);
 	cr_assert_eq(rs.status, want_status, "serial folders: status %d: %s", rs.status, rs.err);
+	struct ns_watch w;
+	watch_start(&w, "/executors/mpi/folders");
 	in_host(&rm, "a", margv);
+	cr_expect(watch_stop(&w) > 0, "mpirun folders: no folders process ran in host b");
 	cr_expect_eq(rm.status, want_status, "mpirun folders: status %d: %s", rm.status, rm.err);
 	char *want = checksum_of(rs.out), *got = checksum_of(rm.out);
 	cr_expect_str_eq(got, want, "folders --executor mpi across hosts differs from serial:\n"
