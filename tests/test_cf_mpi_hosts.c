@@ -7,7 +7,8 @@
  *
  * Every test makes its own pair under a tag of its own (two tests may run
  * at once) and removes it in the suite's fini, which runs whether the
- * test passed or not; every command is bounded twice: by timeout(1)
+ * test passed or not (a set whose test was killed before it goes at the
+ * next up: the test's pid is its owner); every command is bounded twice: by timeout(1)
  * inside the namespace, so that mpirun gets a TERM and takes its daemons
  * down, and by run_argv's SIGKILL after that.  Skipped, with the reason,
  * when namespaces cannot be made (not root, no ip netns) or MPI is not
@@ -70,7 +71,12 @@ static void hosts_up(void)
 
 	/* pid-based: unique among the tests that run at once */
 	snprintf(tag, sizeof(tag), "cfh%d", (int)(getpid() % 100000000));
-	cr_assert_eq(run_program(&r, 30, TWO_HOSTS, "--tag", tag, "up", NULL), 0);
+	char owner[16];
+
+	/* this process owns the set: if the runner is killed before the
+	 * fini, the next up removes it */
+	snprintf(owner, sizeof(owner), "%d", (int)getpid());
+	cr_assert_eq(run_program(&r, 30, TWO_HOSTS, "--tag", tag, "--owner", owner, "up", NULL), 0);
 	if (r.status == 3) {
 		tag[0] = '\0';
 		cr_skip_test("%s", r.err);
