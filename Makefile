@@ -43,7 +43,9 @@ FSRV_OBJ := $(FSRV_SRC:%.c=$(BUILD)/obj/%.o)
 FOLDER_SERVER := $(BUILD)/workloads/folder-api-server
 WL_SRC  := $(filter-out $(FOLDERS_SRC),$(wildcard workloads/*.c))
 WL_OBJ  := $(WL_SRC:%.c=$(BUILD)/obj/%.o)
-CF_SRC  := $(wildcard executors/src/*/*.c)
+# The MPI backend (executors/src/mpi/) is not part of libcf: it links
+# libmpi, which costs every exec of a program that links it (mk/mpi.mk).
+CF_SRC  := $(filter-out executors/src/mpi/%,$(wildcard executors/src/*/*.c))
 CF_OBJ  := $(CF_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPL   := $(BUILD)/libparlab.a
 LIBCF_A := $(BUILD)/libcf.a
@@ -221,10 +223,13 @@ install: all
 	install -m 755 $(LIBCF_SO) $(DESTDIR)$(PREFIX)/lib/libcf.so.0
 	ln -sf libcf.so.0 $(DESTDIR)$(PREFIX)/lib/libcf.so
 	install -m 644 executors/include/cf.h $(DESTDIR)$(PREFIX)/include/cf.h
+	# The MPI backend's archive, where Open MPI was found (docs/distributed.md).
+	if [ -f $(LIBCF_MPI_A) ]; then install -m 644 $(LIBCF_MPI_A) $(DESTDIR)$(PREFIX)/lib/libcf-mpi.a; fi
 	sed -e 's|@PREFIX@|$(PREFIX)|g' executors/cf.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cf.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libcf.a $(DESTDIR)$(PREFIX)/lib/libcf.so \
+	      $(DESTDIR)$(PREFIX)/lib/libcf-mpi.a \
 	      $(DESTDIR)$(PREFIX)/lib/libcf.so.0 $(DESTDIR)$(PREFIX)/include/cf.h \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/cf.pc
 
@@ -257,6 +262,7 @@ clean:
 ##   make fuzz-seeds      rewrite the seed inputs a fuzz target can make itself
 ##   make fuzz-cli        scripts/fuzz-cli: every program under hostile command lines
 ##   make install         install libcf.a, libcf.so, cf.h and cf.pc under PREFIX
+##                        (and libcf-mpi.a where Open MPI was found)
 ##   make uninstall       remove what make install installed
 ##   make clean           remove build/ and build-san-*/
 ##   make help            this text

@@ -126,6 +126,33 @@ static void read_future(cf_executor *ex, cf_future *future, struct pl_folder_ans
 	}
 }
 
+static int nothing(cf_task *t)
+{
+	(void)t;
+	return 0;
+}
+
+/* The MPI backend spawns all its workers at the first submit, a second
+ * or more of Open MPI's launcher: lookups metered meanwhile would reach
+ * the server all at once when the workers come up, over the rate.  On
+ * that backend an empty task starts them before any lookup is metered. */
+static void start_workers_first(cf_executor *ex, const struct pl_options *o)
+{
+	cf_future *f;
+	const void *data;
+	cf_status st;
+
+	if (strcmp(cf_executor_backend(ex), "mpi") != 0)
+		return;
+	st = cf_submit(ex, nothing, NULL, 0, &f);
+	if (st == CF_OK) {
+		st = cf_future_result(f, CF_FOREVER, &data, NULL);
+		cf_future_release(f);
+	}
+	if (st != CF_OK)
+		pl_cf_die(o, ex, st, "starting the workers");
+}
+
 int main(int argc, char **argv)
 {
 	struct pl_options o;
@@ -140,6 +167,7 @@ int main(int argc, char **argv)
 	long n_slots = 0, n_futures = 0;
 
 	pl_parse_args(argc, argv, &program, &o);
+	pl_cf_use_backend_build(&o, argv);
 	pl_folders_begin(&f, &o);
 	pl_token_bucket_init(&bucket, f.rate, f.burst);
 	pl_id_map_init(&cache, (size_t)f.n);
@@ -160,6 +188,7 @@ int main(int argc, char **argv)
 	st = cf_executor_new(pl_choice(&o, "executor"), &opts, &ex);
 	if (st != CF_OK)
 		pl_cf_die(&o, NULL, st, "cannot create the executor");
+	start_workers_first(ex, &o);
 
 	for (long i = 0; i < f.n; i++) {
 		long k = pl_id_map_get(&cache, f.ids[i]);

@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 	cf_status st;
 
 	pl_parse_args(argc, argv, &program, &o);
+	pl_cf_use_backend_build(&o, argv);
 	cf_future **futures = calloc((size_t)o.tasks + 1, sizeof(*futures));
 	if (!futures)
 		pl_die(&o, "out of memory for %ld futures", o.tasks);

@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 	cf_executor *ex;
 
 	pl_parse_args(argc, argv, &program, &o);
+	pl_cf_use_backend_build(&o, argv);
 	int64_t *results = pl_squares_begin(&o);
 	cf_options opts = { .max_workers = (int)o.workers, .initializer = set_work_us,
 			    .initarg = &o.work_us, .initarg_size = sizeof(o.work_us) };

@@ -3,12 +3,26 @@
 #include "cf_test_util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+void mpi_test_env(void)
+{
+	setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
+	setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
+	setenv("OMPI_MCA_btl_tcp_if_include", "lo", 0);
+	setenv("OMPI_MCA_oob_tcp_if_include", "lo", 0);
+	setenv("OMPI_MCA_pml", "ob1", 0);
+	setenv("OMPI_MCA_btl", "self,tcp", 0);
+}
 
 cf_executor *make_pool_opts(const char *backend, const cf_options *opts)
 {
 	cf_executor *ex = NULL;
+
+	if (strcmp(backend, "mpi") == 0)
+		mpi_test_env();
 	cf_status st = cf_executor_new(backend, opts, &ex);
 
 	if (st == CF_UNKNOWN_BACKEND)

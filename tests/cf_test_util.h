@@ -36,19 +36,27 @@
 /* ---- one test body per backend ------------------------------------------ */
 
 /* BACKEND_TEST(suite, name, .timeout = 30) { ... uses `backend` ... }
- * defines the tests suite::name_thread and suite::name_process, which run
- * the body with backend = "thread" and "process".  A new backend is one
- * more line here. */
+ * defines the tests suite::name_thread, suite::name_process and
+ * suite::name_mpi, which run the body with backend = "thread", "process"
+ * and "mpi" (skipped where the test program lacks the MPI backend: a
+ * sanitizer build, or no Open MPI).  A new backend is one more line. */
 #define BACKEND_TEST(suite, test, ...)                                         \
 	static void suite##_##test##_body(const char *backend);               \
 	Test(suite, test##_thread, __VA_ARGS__) { suite##_##test##_body("thread"); }   \
 	Test(suite, test##_process, __VA_ARGS__) { suite##_##test##_body("process"); } \
+	Test(suite, test##_mpi, __VA_ARGS__) { suite##_##test##_body("mpi"); }         \
 	static void suite##_##test##_body(const char *backend)
 
 /* A new executor of the backend with `workers` workers (0: default);
- * skips the test if the backend does not exist. */
+ * skips the test if the backend does not exist.  For "mpi" it first pins
+ * Open MPI to loopback and lets it run as root (mpi_test_env). */
 cf_executor *make_pool(const char *backend, int workers);
 cf_executor *make_pool_opts(const char *backend, const cf_options *opts);
+
+/* The Open MPI settings every MPI test runs with, set in this process
+ * (and so in what it starts) unless already set: loopback only, TCP,
+ * and the two variables that let mpirun run as root. */
+void mpi_test_env(void);
 
 /* Workers the backend started so far (threads or processes). */
 size_t workers_created(cf_executor *ex);

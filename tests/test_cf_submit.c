@@ -120,7 +120,12 @@ BACKEND_TEST(cf_executor, workers_start_on_demand, .timeout = 30)
 	cr_expect_eq(workers_created(ex), 0, "no worker before the first submit");
 	cf_future *f = submit_square(ex, 3);
 	cr_expect_eq(result_long(f, BOUND), 9);
-	cr_expect_eq(workers_created(ex), 1, "one task needs one worker, not 8");
+	/* The MPI backend spawns all its workers in one MPI_Comm_spawn at
+	 * the first submit, as mpi4py.futures does: spawning costs a
+	 * round of Open MPI's launcher each time. */
+	size_t expected = strcmp(backend, "mpi") == 0 ? 8 : 1;
+	cr_expect_eq(workers_created(ex), expected, "one task needs %zu workers, not %zu",
+		     expected, workers_created(ex));
 	release_ok(f);
 	cf_executor_free(ex);
 }
@@ -135,9 +140,10 @@ BACKEND_TEST(cf_executor, idle_worker_is_reused, .timeout = 30)
 		release_ok(f);
 	}
 	size_t created = workers_created(ex);
-	cr_expect_eq(created, 1,
-		     "100 tasks one after another started %zu workers instead of reusing one",
-		     created);
+	size_t expected = strcmp(backend, "mpi") == 0 ? 8 : 1;      /* all at once */
+	cr_expect_eq(created, expected,
+		     "100 tasks one after another started %zu workers instead of reusing %zu",
+		     created, expected);
 	cf_executor_free(ex);
 }
 
@@ -653,9 +659,9 @@ BACKEND_TEST(cf_submit, runs_in_the_backends_workers, .timeout = 30)
 	cf_future *f = submit_ok(ex, getpid_task, NULL, 0);
 	long pid = result_long(f, BOUND);
 
-	if (strcmp(backend, "process") == 0)
+	if (strcmp(backend, "thread") != 0)
 		cr_expect_neq(pid, (long)getpid(),
-			      "a process backend runs tasks in another process");
+			      "a %s backend runs tasks in another process", backend);
 	else
 		cr_expect_eq(pid, (long)getpid(), "a thread backend runs tasks in this process");
 	release_ok(f);

@@ -33,8 +33,20 @@ static const struct folder_model models[] = {
 	{ "raw_threads/folders", { NULL } },
 	{ "raw_processes/folders", { NULL } },
 	{ "openmp/folders", { NULL } },
+#ifdef PARLAB_HAVE_MPI
+	/* Last: stats_count_workers names the others by index. */
+	{ "executors/folders", { "--executor", "mpi", NULL } },
+#endif
 };
 #define N_MODELS (sizeof(models) / sizeof(models[0]))
+
+#ifdef PARLAB_HAVE_MPI
+/* The mpi model's runs pin Open MPI to loopback (cf_test_util.h). */
+__attribute__((constructor)) static void mpi_env(void)
+{
+	mpi_test_env();
+}
+#endif
 
 /* --- the server ---------------------------------------------------------- */
 

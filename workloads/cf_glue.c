@@ -2,10 +2,33 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-const char *const pl_cf_backends[] = { "thread", "process", NULL };
+const char *const pl_cf_backends[] = { "thread", "process", "mpi", NULL };
+
+void pl_cf_use_backend_build(const struct pl_options *o, char **argv)
+{
+	const char *backend = pl_choice(o, "executor");
+	char exe[PATH_MAX], copy[PATH_MAX], path[PATH_MAX + 8];
+	ssize_t n;
+
+	if (cf_backend_available(backend))
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(copy, sizeof(copy), "%s", exe);
+		snprintf(path, sizeof(path), "%s/mpi/%s", dirname(exe), basename(copy));
+		execv(path, argv);
+	}
+	pl_usage_error(o, "--executor %s: this build has no MPI backend (build/executors/mpi/ "
+		       "is made only where pkg-config finds Open MPI's ompi-c; "
+		       "`scripts/deps test` installs it)", backend);
+}
 
 const char *pl_cf_why(cf_executor *ex, cf_status st)
 {

@@ -6,8 +6,14 @@
 #include "cf.h"
 #include "cli.h"
 
-/* "thread", "process", NULL: the choices of --executor. */
+/* "thread", "process", "mpi", NULL: the choices of --executor. */
 extern const char *const pl_cf_backends[];
+
+/* Called right after pl_parse_args, before anything else happens: when
+ * --executor names a backend this program lacks (mpi, which only the
+ * copies in build/executors/mpi/ link), execs that copy with the same
+ * arguments; where there is none, a usage error (exit status 2). */
+void pl_cf_use_backend_build(const struct pl_options *o, char **argv);
 
 /* What a cf status means for the programs' messages: cf_strerror(st),
  * and for CF_BROKEN why ex broke ("executor is broken: worker 1 (pid

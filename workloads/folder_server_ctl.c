@@ -44,8 +44,12 @@ const char *pl_folder_server_path(char *buf, size_t cap)
 	if (n <= 0)
 		return snprintf(buf, cap, "build/workloads/folder-api-server") < (int)cap ? buf : NULL;
 	exe[n] = '\0';
-	/* exe is BUILD/<model>/<program>: the server is BUILD/workloads/. */
-	return snprintf(buf, cap, "%s/../workloads/folder-api-server", dirname(exe)) < (int)cap
+	/* exe is BUILD/<model>/<program>, or BUILD/executors/mpi/<program>
+	 * for the MPI backend's copies: the server is BUILD/workloads/. */
+	const char *dir = dirname(exe);
+	size_t len = strlen(dir);
+	const char *up = len >= 14 && strcmp(dir + len - 14, "/executors/mpi") == 0 ? "../.." : "..";
+	return snprintf(buf, cap, "%s/%s/workloads/folder-api-server", dir, up) < (int)cap
 	       ? buf : NULL;
 }
 

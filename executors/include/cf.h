@@ -145,12 +145,18 @@ typedef struct cf_options {
 	int idle_spin_us;
 } cf_options;
 
-/* Creates an executor of the named backend: "thread" or "process".
+/* Creates an executor of the named backend: "thread", "process", or
+ * "mpi" where the program links libcf-mpi (docs/distributed.md).
  * opts may be NULL for all defaults.  Workers start on demand. */
 CF_API cf_status cf_executor_new(const char *backend, const cf_options *opts,
 				 cf_executor **out);
 
-/* The backend's name ("thread", "process"), or "" for NULL. */
+/* Whether cf_executor_new knows the backend in this program: "thread"
+ * and "process" always, "mpi" when the program links the MPI backend's
+ * library (libcf-mpi, built where Open MPI is installed). */
+CF_API bool cf_backend_available(const char *backend);
+
+/* The backend's name ("thread", "process", "mpi"), or "" for NULL. */
 CF_API const char *cf_executor_backend(const cf_executor *ex);
 
 /* The worker bound actually used (after the 0 default is resolved). */

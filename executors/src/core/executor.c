@@ -17,12 +17,33 @@ static const struct cf_backend *const backends[] = {
 	&cf__process_backend,
 };
 
+/* Backends that live outside libcf (the MPI one, whose library links
+ * libmpi) register themselves from a constructor of their own library,
+ * before main runs and before any other thread exists: no lock. */
+#define MAX_EXTRA_BACKENDS 4
+static const struct cf_backend *extra_backends[MAX_EXTRA_BACKENDS];
+static size_t extra_count;
+
+void cf__backend_register(const struct cf_backend *b)
+{
+	if (extra_count < MAX_EXTRA_BACKENDS)
+		extra_backends[extra_count++] = b;
+}
+
 static const struct cf_backend *find_backend(const char *name)
 {
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (strcmp(backends[i]->name, name) == 0)
 			return backends[i];
+	for (size_t i = 0; i < extra_count; i++)
+		if (strcmp(extra_backends[i]->name, name) == 0)
+			return extra_backends[i];
 	return NULL;
+}
+
+bool cf_backend_available(const char *backend)
+{
+	return backend && find_backend(backend) != NULL;
 }
 
 cf_status cf_executor_new(const char *backend, const cf_options *opts, cf_executor **out)

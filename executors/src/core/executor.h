@@ -42,6 +42,10 @@ struct cf_executor {
 	unsigned result_spin_ns;
 };
 
+/* Adds a backend kept outside libcf; called from its library's
+ * constructor (at most a few). */
+void cf__backend_register(const struct cf_backend *b);
+
 void cf__executor_ref(cf_executor *ex);
 /* Drops a reference; the last one destroys the (shut down) backend. */
 void cf__executor_unref(cf_executor *ex);

@@ -300,3 +300,88 @@ void cf__wakeup_close(struct cf_wakeup *wakeup)
 		close(wakeup->fd);
 	wakeup->fd = -1;
 }
+
+/* ---- who a remote worker is (the MPI backend) ---- */
+
+/* The main program's GNU build note: in the first object
+ * dl_iterate_phdr reports, a PT_NOTE segment holding a note of type
+ * NT_GNU_BUILD_ID named "GNU". */
+struct build_id_search {
+	char *hex;
+	size_t size;
+	bool found;
+};
+
+static void note_to_hex(struct build_id_search *s, const unsigned char *desc, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 2 < s->size; i++) {
+		s->hex[n++] = digits[desc[i] >> 4];
+		s->hex[n++] = digits[desc[i] & 15];
+	}
+	s->hex[n] = '\0';
+	s->found = n > 0;
+}
+
+static void scan_notes(struct build_id_search *s, const unsigned char *p, size_t len)
+{
+	while (len >= sizeof(ElfW(Nhdr)) && !s->found) {
+		const ElfW(Nhdr) *nh = (const void *)p;
+		size_t name_len = (nh->n_namesz + 3u) & ~3u;
+		size_t desc_len = (nh->n_descsz + 3u) & ~3u;
+		size_t whole = sizeof(*nh) + name_len + desc_len;
+
+		if (whole > len)
+			return;
+		if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+		    memcmp(p + sizeof(*nh), "GNU", 4) == 0)
+			note_to_hex(s, p + sizeof(*nh) + name_len, nh->n_descsz);
+		p += whole;
+		len -= whole;
+	}
+}
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct build_id_search *s = data;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum && !s->found; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_NOTE)
+			scan_notes(s, (const unsigned char *)(info->dlpi_addr + ph->p_vaddr),
+				   ph->p_memsz);
+	}
+	return 1;       /* the main program only */
+}
+
+bool cf__build_id(char *hex, size_t size)
+{
+	struct build_id_search s = { .hex = hex, .size = size };
+
+	if (size == 0)
+		return false;
+	hex[0] = '\0';
+	dl_iterate_phdr(find_build_id, &s);
+	return s.found;
+}
+
+bool cf__pid_gone(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The state follows the command name, which may hold spaces and
+	 * parentheses: it is after the last ')'. */
+	const char *close = strrchr(buf, ')');
+	return close && (close[2] == 'Z' || close[2] == 'X');
+}

@@ -69,6 +69,15 @@ void cf__fd_path(int fd, char *buf, size_t size);
  * that file again would start the loader alone. */
 bool cf__started_by_loader(void);
 
+/* ---- who a remote worker is (the MPI backend) ---- */
+
+/* The running program's GNU build ID as hex, NUL-terminated in hex
+ * (truncated to size); false when the program has none. */
+bool cf__build_id(char *hex, size_t size);
+/* Whether process pid (on this host) is gone: no such process, or a
+ * zombie nobody has reaped yet.  False when it cannot be told. */
+bool cf__pid_gone(pid_t pid);
+
 /* ---- waiting for several descriptors at once ---- */
 
 /* A set of descriptors to wait on, each with a pointer of the caller's
