@@ -43,6 +43,74 @@
 
 static char tag[16];            /* this test's set; "" until up */
 
+/* ---- two-hosts itself ---------------------------------------------------- */
+
+/* Whether no namespace of set `t` exists. */
+static bool set_gone(const char *t)
+{
+	char path[PATH_MAX];
+
+	for (const char *h = "ab"; *h; h++) {
+		snprintf(path, sizeof(path), "/run/netns/%s-%c", t, *h);
+		if (access(path, F_OK) == 0)
+			return false;
+	}
+	snprintf(path, sizeof(path), "/run/parlab-two-hosts/%s", t);
+	return access(path, F_OK) != 0;
+}
+
+Test(cf_mpi_hosts, two_hosts_usage)
+{
+	static const char *const bad[][4] = {
+		{ NULL }, { "bogus" }, { "up", "extra" }, { "exec", "a" }, { "run" },
+		{ "--tag", "no/slash", "up" }, { "--owner", "x", "up" }, { "--nope", "up" },
+	};
+	struct run_result r;
+
+	cr_assert_eq(run_program(&r, 10, TWO_HOSTS, "--help", NULL), 0);
+	cr_expect_eq(r.status, 0);
+	cr_expect(strstr(r.out, "usage: two-hosts"), "--help: %s", r.out);
+	run_result_free(&r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *argv[6] = { TWO_HOSTS };
+		for (int j = 0; j < 4 && bad[i][j]; j++)
+			argv[j + 1] = bad[i][j];
+		cr_assert_eq(run_argv(&r, 10, (char *const *)argv), 0);
+		cr_expect_eq(r.status, 2, "two-hosts %s: status %d", bad[i][0] ? bad[i][0] : "",
+			     r.status);
+		cr_expect(strncmp(r.err, "two-hosts: error: ", 18) == 0 &&
+			  strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+			  "one line 'two-hosts: error: ...' expected: %s", r.err);
+		run_result_free(&r);
+	}
+}
+
+/* run removes the set when CMD fails and when two-hosts gets a TERM (the
+ * command sends it to its parent, two-hosts, which waits for it). */
+Test(cf_mpi_hosts, two_hosts_run_cleans_up, .timeout = 60)
+{
+	char t[16];
+	struct run_result r;
+
+	snprintf(t, sizeof(t), "cfr%d", (int)(getpid() % 100000000));
+	cr_assert_eq(run_program(&r, 30, TWO_HOSTS, "--tag", t, "run", "sh", "-c",
+				 "test -e /run/netns/$TWO_HOSTS_TAG-b && exit 4", NULL), 0);
+	if (r.status == 3)
+		cr_skip_test("%s", r.err);
+	cr_expect_eq(r.status, 4, "run: CMD's status expected: %d: %s", r.status, r.err);
+	cr_expect(set_gone(t), "set %s left after a failing CMD", t);
+	run_result_free(&r);
+	cr_assert_eq(run_program(&r, 30, TWO_HOSTS, "--tag", t, "run", "sh", "-c",
+				 "kill -TERM $PPID; sleep 20", NULL), 0);
+	cr_expect_eq(r.status, 143, "run after TERM: status %d: %s", r.status, r.err);
+	cr_expect(!r.timed_out, "run did not end at its TERM");
+	cr_expect(set_gone(t), "set %s left after a TERM", t);
+	run_result_free(&r);
+	/* whatever happened above, nothing of this tag stays */
+	if (run_program(&r, 30, TWO_HOSTS, "--tag", t, "down", NULL) == 0)
+		run_result_free(&r);
+}
+
 /* An absolute path of a built program (mpirun runs it on both hosts, and
  * a rank's directory is not ours to assume), or NULL when it is absent. */
 static const char *built_abs(const char *rel, char *buf)
