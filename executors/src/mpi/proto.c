@@ -132,11 +132,15 @@ void cf__mpi_backoff_reset(struct cf_mpi_backoff *b)
 
 double cf__mpi_backoff_next(struct cf_mpi_backoff *b)
 {
-	if (b->sleep_s == 0 && cf__now() < b->spin_until)
+	double now = cf__now();
+
+	if (b->sleep_s == 0 && now < b->spin_until)
 		return 0;
+	bool deep = b->deep && now - b->spin_until > CF_MPI_DEEP_IDLE_S;
+	double most = deep ? CF_MPI_DEEP_SLEEP_S : CF_MPI_SLEEP_MAX_S;
 	b->sleep_s = b->sleep_s == 0 ? CF_MPI_SLEEP_MIN_S : b->sleep_s * 2;
-	if (b->sleep_s > CF_MPI_SLEEP_MAX_S)
-		b->sleep_s = CF_MPI_SLEEP_MAX_S;
+	if (b->sleep_s > most)
+		b->sleep_s = most;
 	return b->sleep_s;
 }
 

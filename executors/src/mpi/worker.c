@@ -212,6 +212,7 @@ int cf__mpi_serve(MPI_Comm comm, int master, bool stay)
 	s.comm = comm;
 	s.master = master;
 	s.beat_ms = 1000;
+	s.backoff.deep = true;
 	pthread_mutex_init(&s.beat_lock, NULL);
 	cf__cond_init(&s.beat_cond);
 	while (rc == 0) {
