@@ -57,7 +57,7 @@ static void hello(struct mpi_pool *p, struct mpi_worker *w, struct cf_mpi_msg *m
 		return;
 	}
 	w->said_hello = true;
-	w->same_host = strcmp(w->who.host, p->me.host) == 0;
+	w->same_host = strcmp(w->who.place, p->me.place) == 0;
 	if (w->same_host)
 		cf__mpi_local_worker_add((pid_t)w->who.pid);
 	if (strcmp(w->who.build, p->me.build) != 0)
@@ -188,10 +188,12 @@ static void check_worker(struct mpi_pool *p, struct mpi_worker *w, double now)
 
 	if (w->same_host && cf__pid_gone((pid_t)w->who.pid)) {
 		p->worker_lost = true;
+		w->state = MW_GONE;
 		cf__mpi_note_broken(p, "worker %d (pid %ld on %s) ended", i, w->who.pid,
 				    w->who.host);
 	} else if (now - w->last_heard > bound) {
 		p->worker_lost = true;
+		w->lost = true;
 		cf__mpi_note_broken(p, "worker %d on host %s (pid %ld) was silent for %.0f s",
 				    i, w->said_hello ? w->who.host : "?", w->who.pid, bound);
 	}

@@ -67,6 +67,7 @@ struct mpi_worker {
 	uint64_t task_id;
 	double last_heard;
 	bool said_hello;
+	bool lost;                      /* silent past the bound */
 	bool same_host;                 /* watched by pid too */
 	struct cf_mpi_identity who;
 };
