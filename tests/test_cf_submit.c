@@ -44,6 +44,14 @@ BACKEND_TEST(cf_submit, tasks_run_concurrently, .timeout = 30)
 {
 	cf_executor *ex = make_pool(backend, 4);
 	cf_future *fs[4];
+
+	/* The MPI backend spawns its workers at the first submit, which
+	 * takes Open MPI a second or more: start them outside the clock. */
+	if (strcmp(backend, "mpi") == 0) {
+		cf_future *first = submit_square(ex, 2);
+		cr_assert_eq(result_long(first, BOUND), 4);
+		release_ok(first);
+	}
 	double t0 = now_s();
 
 	for (int i = 0; i < 4; i++)

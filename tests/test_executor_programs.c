@@ -4,9 +4,11 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model_checks.h"
 #include "support.h"
+#include "cf_test_util.h"
 
 static const char *const on_threads[] = { "--executor", "thread", NULL };
 static const char *const on_processes[] = { "--executor", "process", NULL };
@@ -48,6 +50,29 @@ Test(executors, squares_matches_serial_on_processes, .timeout = 180)
 	assert_matches_serial("executors/squares", on_processes_auto);
 	assert_matches_serial("executors/squares", on_processes_array);
 	assert_matches_serial("executors/squares", on_processes_batches);
+}
+
+/* The MPI backend (docs/distributed.md): spawn mode, each --results
+ * way, and the seeds; skipped where the programs have no mpi/ copy. */
+static const char *const on_mpi[] = { "--executor", "mpi", NULL };
+static const char *const on_mpi_chunked[] = { "--executor", "mpi", "--chunksize", "0", NULL };
+static const char *const on_mpi_array[] = { "--executor", "mpi", "--chunksize", "5",
+					    "--results", "array", NULL };
+static const char *const on_mpi_batches[] = { "--executor", "mpi", "--chunksize", "3",
+					      "--results", "batches", NULL };
+
+Test(executors, workloads_match_serial_on_mpi, .timeout = 180)
+{
+	if (access(built("executors/mpi/squares"), X_OK) != 0)
+		cr_skip_test("no build/executors/mpi/ (no Open MPI, or a sanitizer build)");
+	mpi_test_env();
+	assert_matches_serial("executors/squares", on_mpi);
+	assert_matches_serial("executors/squares", on_mpi_chunked);
+	assert_matches_serial("executors/squares", on_mpi_array);
+	assert_matches_serial("executors/squares", on_mpi_batches);
+	assert_matches_serial("executors/sleep", on_mpi);
+	assert_seed_squares("executors/squares", on_mpi);
+	assert_seed_sleep("executors/sleep", on_mpi);
 }
 
 Test(executors, sleep_matches_serial, .timeout = 180)

@@ -39,10 +39,20 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 		st = CF_SHUTDOWN;
 	} else {
 		cf__future_ref(f);      /* the pool's reference */
+		cf__future_set_backend_data(f, p);
+		if (!cf__future_streamed(f)) {
+			/* The caller polls the workers itself (help.c), not
+			 * the future's flag. */
+			cf__future_set_spin(f, 0);
+			cf__future_set_wait_help(f, p->wait_help);
+		}
 		cf__fifo_push(&p->queue, cf__future_link(f));
-		wake_manager(p);
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (st == CF_OK) {
+		cf__mpi_try_dispatch(p);
+		wake_manager(p);
+	}
 	return st;
 }
 
@@ -117,18 +127,28 @@ static struct mpi_pool *pool_alloc(const cf_options *opts)
 	p->max_workers = opts->max_workers;
 	p->beat_ms = BEAT_MS;
 	p->silence_s = silence_bound();
-	p->backoff.spin_us = (unsigned)opts->idle_spin_us;
+	p->spin_us = p->backoff.spin_us = (unsigned)opts->idle_spin_us;
+	p->wait_help = cf__mpi_wait_help_index();
 	p->generation = cf__mpi_next_generation();
 	cf__mpi_identity_self(&p->me, false);
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->mpi_lock, NULL);
 	pthread_mutex_init(&p->join_lock, NULL);
 	cf__cond_init(&p->wake);
+	cf__cond_init(&p->helpers_cond);
 	return p;
 }
 
+/* Once no helper is inside the pool. */
 static void pool_free(struct mpi_pool *p)
 {
+	pthread_mutex_lock(&p->lock);
+	while (atomic_load(&p->helpers) > 0)
+		pthread_cond_wait(&p->helpers_cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	pthread_cond_destroy(&p->helpers_cond);
 	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->mpi_lock);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->join_lock);
 	free(p->start_body);

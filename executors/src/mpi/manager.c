@@ -57,7 +57,7 @@ static void hello(struct mpi_pool *p, struct mpi_worker *w, struct cf_mpi_msg *m
 		return;
 	}
 	w->said_hello = true;
-	w->same_host = strcmp(w->who.host, p->me.host) == 0;
+	w->same_host = strcmp(w->who.place, p->me.place) == 0;
 	if (w->same_host)
 		cf__mpi_local_worker_add((pid_t)w->who.pid);
 	if (strcmp(w->who.build, p->me.build) != 0)
@@ -164,8 +164,7 @@ static void send_task(struct mpi_pool *p, struct mpi_worker *w, cf_future *f)
 	cf__bytes_clear(arg);   /* the result goes there */
 }
 
-/* Gives idle workers a task each; true if any was given. */
-static bool dispatch(struct mpi_pool *p)
+bool cf__mpi_dispatch(struct mpi_pool *p)
 {
 	bool any = false;
 
@@ -189,10 +188,12 @@ static void check_worker(struct mpi_pool *p, struct mpi_worker *w, double now)
 
 	if (w->same_host && cf__pid_gone((pid_t)w->who.pid)) {
 		p->worker_lost = true;
+		w->state = MW_GONE;
 		cf__mpi_note_broken(p, "worker %d (pid %ld on %s) ended", i, w->who.pid,
 				    w->who.host);
 	} else if (now - w->last_heard > bound) {
 		p->worker_lost = true;
+		w->lost = true;
 		cf__mpi_note_broken(p, "worker %d on host %s (pid %ld) was silent for %.0f s",
 				    i, w->said_hello ? w->who.host : "?", w->who.pid, bound);
 	}
@@ -212,6 +213,15 @@ static void check_liveness(struct mpi_pool *p)
 	}
 }
 
+bool cf__mpi_progress(struct mpi_pool *p)
+{
+	bool moved = receive(p);
+
+	moved |= cf__mpi_dispatch(p);
+	check_liveness(p);
+	return moved;
+}
+
 /* ---- the loop ---- */
 
 static bool outstanding(struct mpi_pool *p)
@@ -223,10 +233,13 @@ static bool outstanding(struct mpi_pool *p)
 }
 
 /* Spin, then sleep between polls while workers have work; sleep until
- * woken (or a second) while none has. */
+ * woken (or a second) while none has, or while a caller polls for us. */
 static void idle_wait(struct mpi_pool *p, bool busy)
 {
 	double pause = busy ? cf__mpi_backoff_next(&p->backoff) : 1.0;
+
+	if (atomic_load(&p->helpers) > 0)
+		pause = CF_MPI_SLEEP_MAX_S;
 
 	if (atomic_exchange(&p->woken, false)) {
 		cf__mpi_backoff_reset(&p->backoff);
@@ -254,6 +267,7 @@ static bool await_first_task(struct mpi_pool *p)
 	return go;
 }
 
+/* mpi_lock held. */
 static bool finished(struct mpi_pool *p)
 {
 	pthread_mutex_lock(&p->lock);
@@ -278,15 +292,38 @@ static void abandon_running(struct mpi_pool *p)
 static void run(struct mpi_pool *p)
 {
 	cf__mpi_backoff_reset(&p->backoff);
-	while (!finished(p)) {
-		bool progress = receive(p);
-		progress |= dispatch(p);
-		check_liveness(p);
-		if (progress)
+	for (;;) {
+		pthread_mutex_lock(&p->mpi_lock);
+		bool done = finished(p);
+		bool moved = !done && cf__mpi_progress(p);
+		bool busy = outstanding(p);
+		pthread_mutex_unlock(&p->mpi_lock);
+		if (done)
+			return;
+		if (moved)
 			cf__mpi_backoff_reset(&p->backoff);
 		else
-			idle_wait(p, outstanding(p));
+			idle_wait(p, busy);
 	}
+}
+
+static bool start(struct mpi_pool *p)
+{
+	pthread_mutex_lock(&p->mpi_lock);
+	bool started = cf__mpi_start_workers(p) == 0;
+	pthread_mutex_unlock(&p->mpi_lock);
+	return started;
+}
+
+static void finish(struct mpi_pool *p)
+{
+	pthread_mutex_lock(&p->mpi_lock);
+	abandon_running(p);
+	if (p->worker_lost)
+		cf__mpi_drop_workers(p);
+	else if (p->started)
+		cf__mpi_stop_workers(p);
+	pthread_mutex_unlock(&p->mpi_lock);
 }
 
 void *cf__mpi_manager_main(void *pool)
@@ -294,13 +331,9 @@ void *cf__mpi_manager_main(void *pool)
 	struct mpi_pool *p = pool;
 
 	cf__thread_set_name("cf_mpi");
-	if (await_first_task(p) && cf__mpi_start_workers(p) == 0)
+	if (await_first_task(p) && start(p))
 		run(p);
-	abandon_running(p);
-	if (p->worker_lost)
-		cf__mpi_drop_workers(p);
-	else if (p->started)
-		cf__mpi_stop_workers(p);
+	finish(p);
 	cf__mpi_pool_ended();
 	return NULL;
 }

@@ -9,21 +9,27 @@
  * byte-identical program, so every worker's HELLO names its build ID
  * and a mismatch breaks the pool.
  *
- * One manager thread makes every MPI call of the pool: it starts the
- * workers, hands queued futures to idle ones (one task each), takes
- * results, watches that busy workers live, and breaks the pool when one
- * dies, goes silent or misbehaves.  Callers touch only the queue and the
- * flags, under the pool's lock, and wake the manager.
+ * One manager thread starts the workers, hands queued futures to idle
+ * ones (one task each), takes results, watches that busy workers live,
+ * and breaks the pool when one dies, goes silent or misbehaves.  A
+ * caller waiting for its result does the same work itself while it
+ * spins (help.c), and a submit hands its task to an idle worker at once:
+ * a round trip then wakes no other thread, as an MPI ping-pong wakes
+ * none.  Whoever does that work holds mpi_lock, which guards every MPI
+ * call of the pool and the workers' table; callers only try it, so the
+ * manager is never kept waiting by a caller, nor a caller by it.
+ *
+ * Locks, outermost first: mpi_lock -> lock -> a future's lock.
  *
  * Open MPI 4.1 gives no error for a dead peer, so liveness is the
  * pool's own: a worker sends BEAT while a task runs, one silent for
  * longer than silence_s is taken for dead, and a worker on this host is
  * also watched by its pid.
  *
- * The files: backend.c (the cf_backend interface) calls manager.c (the
- * loop, results, liveness), which calls start.c (spawning or claiming
- * workers, stopping them); both call broken.c; all use proto.c and
- * runtime.c.
+ * The files: backend.c (the cf_backend interface) calls help.c (callers
+ * that do the manager's work), which calls manager.c (the loop, results,
+ * liveness), which calls start.c (spawning or claiming workers, stopping
+ * them); these call broken.c; all use proto.c and runtime.c.
  */
 #ifndef CF_MPI_POOL_H
 #define CF_MPI_POOL_H
@@ -39,7 +45,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A worker's life; the manager thread alone reads and writes it.
+/* A worker's life; read and written under mpi_lock.
  *
  *   STARTING --READY--> IDLE <--result-- BUSY
  *       |                 |  --task-->     |
@@ -61,6 +67,7 @@ struct mpi_worker {
 	uint64_t task_id;
 	double last_heard;
 	bool said_hello;
+	bool lost;                      /* silent past the bound */
 	bool same_host;                 /* watched by pid too */
 	struct cf_mpi_identity who;
 };
@@ -74,7 +81,14 @@ struct mpi_pool {
 	bool broken;
 	char why[320];                  /* why it broke; fixed once set */
 
-	/* The manager's alone: */
+	/* Helpers inside the pool (help.c): destroy waits for none. */
+	atomic_int helpers;
+	pthread_cond_t helpers_cond;
+	unsigned wait_help;             /* core's index of help.c's helper */
+	unsigned spin_us;
+
+	/* Under mpi_lock: */
+	pthread_mutex_t mpi_lock;
 	struct mpi_worker *workers;
 	int nworkers;                   /* made so far */
 	int max_workers;
@@ -99,9 +113,22 @@ struct mpi_pool {
 	atomic_size_t tasks_completed;
 };
 
+/* ---- help.c ---- */
+
+/* The pool's wait helper in core's table (0 when it is full). */
+unsigned cf__mpi_wait_help_index(void);
+/* A submit hands queued tasks to idle workers if nobody else is at it. */
+void cf__mpi_try_dispatch(struct mpi_pool *p);
+
 /* ---- manager.c ---- */
 
 void *cf__mpi_manager_main(void *pool);
+/* One round of the manager's work: take what came, hand out tasks, check
+ * liveness (at most every 100 ms); true if anything moved.  mpi_lock
+ * held. */
+bool cf__mpi_progress(struct mpi_pool *p);
+/* Hands queued tasks to idle workers; true if any went.  mpi_lock held. */
+bool cf__mpi_dispatch(struct mpi_pool *p);
 
 /* ---- broken.c ---- */
 

@@ -67,6 +67,7 @@ void cf__mpi_identity_self(struct cf_mpi_identity *me, bool worker)
 
 	memset(me, 0, sizeof(*me));
 	me->pid = (long)getpid();
+	cf__machine_id(me->place, sizeof(me->place));
 	if (gethostname(me->host, sizeof(me->host) - 1) != 0)
 		snprintf(me->host, sizeof(me->host), "?");
 	/* A test hook: a worker that claims another build, to check that
@@ -90,11 +91,12 @@ size_t cf__mpi_identity_put(const struct cf_mpi_identity *me, unsigned char *out
 {
 	size_t n = 4;
 
-	if (size < 4 + 2 * 2 + sizeof(me->host) + sizeof(me->build))
+	if (size < 4 + 3 * 2 + sizeof(me->host) + sizeof(me->build) + sizeof(me->place))
 		return 0;
 	cf__le_put_u32(out, (uint32_t)me->pid);
 	n += put_text(out + n, me->host);
 	n += put_text(out + n, me->build);
+	n += put_text(out + n, me->place);
 	return n;
 }
 
@@ -121,7 +123,8 @@ bool cf__mpi_identity_get(const unsigned char *body, size_t len, struct cf_mpi_i
 	body += 4;
 	len -= 4;
 	return get_text(&body, &len, who->host, sizeof(who->host)) &&
-	       get_text(&body, &len, who->build, sizeof(who->build));
+	       get_text(&body, &len, who->build, sizeof(who->build)) &&
+	       get_text(&body, &len, who->place, sizeof(who->place));
 }
 
 void cf__mpi_backoff_reset(struct cf_mpi_backoff *b)
@@ -132,11 +135,15 @@ void cf__mpi_backoff_reset(struct cf_mpi_backoff *b)
 
 double cf__mpi_backoff_next(struct cf_mpi_backoff *b)
 {
-	if (b->sleep_s == 0 && cf__now() < b->spin_until)
+	double now = cf__now();
+
+	if (b->sleep_s == 0 && now < b->spin_until)
 		return 0;
+	bool deep = b->deep && now - b->spin_until > CF_MPI_DEEP_IDLE_S;
+	double most = deep ? CF_MPI_DEEP_SLEEP_S : CF_MPI_SLEEP_MAX_S;
 	b->sleep_s = b->sleep_s == 0 ? CF_MPI_SLEEP_MIN_S : b->sleep_s * 2;
-	if (b->sleep_s > CF_MPI_SLEEP_MAX_S)
-		b->sleep_s = CF_MPI_SLEEP_MAX_S;
+	if (b->sleep_s > most)
+		b->sleep_s = most;
 	return b->sleep_s;
 }
 

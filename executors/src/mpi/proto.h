@@ -11,7 +11,8 @@
  *   tag           from     body
  *   START         master   u32 idle_spin_us, u32 beat_ms, u8 has_init,
  *                          then the initializer's fnref and initarg
- *   HELLO         worker   u32 pid, u16 + host name, u16 + build ID (hex)
+ *   HELLO         worker   u32 pid, u16 + host name, u16 + build ID (hex),
+ *                          u16 + where its pid means something (platform.h)
  *   READY         worker   (empty): initialised, takes tasks
  *   INIT_FAILED   worker   error (i32 code, message)
  *   TASK          master   fnref, then the argument bytes
@@ -21,6 +22,8 @@
  *   EXIT          master   (empty): the pool is done with you
  *   BYE           worker   (empty): answer to EXIT, nothing follows
  *   QUIT          master   (empty, static mode): the program ends
+ *   ABANDON       master   (empty, spawn mode): the pool broke; exit now,
+ *                          without MPI's goodbyes
  *
  * The number goes last so that a RESULT's buffer, from its first byte,
  * is the result: the future adopts it without a copy.
@@ -46,10 +49,12 @@ enum cf_mpi_tag {
 	CF_MPI_EXIT,
 	CF_MPI_BYE,
 	CF_MPI_QUIT,
+	CF_MPI_ABANDON,
 };
 
 #define CF_MPI_HOST_MAX 64
 #define CF_MPI_BUILD_MAX 80
+#define CF_MPI_PLACE_MAX 80
 
 struct cf_mpi_msg {
 	int tag;
@@ -73,6 +78,7 @@ struct cf_mpi_identity {
 	long pid;
 	char host[CF_MPI_HOST_MAX];
 	char build[CF_MPI_BUILD_MAX];
+	char place[CF_MPI_PLACE_MAX];   /* cf__machine_id */
 };
 
 /* This process, and how its HELLO encodes it (len: bytes written).  A
@@ -84,14 +90,21 @@ bool cf__mpi_identity_get(const unsigned char *body, size_t len, struct cf_mpi_i
 /* Waiting without burning the machine: poll hot for spin_us after the
  * last message, then sleep between polls, each sleep twice the last,
  * from 10 us up to CF_MPI_SLEEP_MAX_S.  Open MPI's own blocking calls
- * spin a core for as long as they wait. */
+ * spin a core for as long as they wait.  A worker idle for longer than
+ * CF_MPI_DEEP_IDLE_S (deep) sleeps up to CF_MPI_DEEP_SLEEP_S: a thousand
+ * polls a second cost an idle worker about a percent of a core, fifty
+ * cost nothing measurable, and a pool idle for a second can afford a
+ * first task that waits up to 20 ms more. */
 #define CF_MPI_SLEEP_MIN_S 10e-6
 #define CF_MPI_SLEEP_MAX_S 1e-3
+#define CF_MPI_DEEP_IDLE_S 1.0
+#define CF_MPI_DEEP_SLEEP_S 20e-3
 
 struct cf_mpi_backoff {
 	double spin_until;
 	double sleep_s;
 	unsigned spin_us;
+	bool deep;              /* may sleep deeper after a long idle */
 };
 
 void cf__mpi_backoff_reset(struct cf_mpi_backoff *b);

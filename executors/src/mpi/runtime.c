@@ -209,7 +209,7 @@ static noreturn void run_spawned_worker(void)
 		MPI_Comm_disconnect(&parent);
 		MPI_Finalize();
 	}
-	_exit(status);
+	_exit(status == 2 ? 0 : status);
 }
 
 /* Static mode is for the ranks mpirun started, not for processes they

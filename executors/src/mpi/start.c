@@ -172,13 +172,23 @@ void cf__mpi_stop_workers(struct mpi_pool *p)
 		disconnect_all(p);
 }
 
+/* A spawned worker elsewhere that was heard from lately is told to go;
+ * one that went silent may be unreachable, and a send to it could hang. */
+static void abandon_remote(struct mpi_pool *p, struct mpi_worker *w)
+{
+	if (!w->lost && cf__now() - w->last_heard < p->silence_s)
+		cf__mpi_send(w->comm, w->rank, CF_MPI_ABANDON, p->generation, NULL, 0, NULL, 0);
+}
+
 /* A static rank is mpirun's to end: killing one ends the job. */
 void cf__mpi_drop_workers(struct mpi_pool *p)
 {
 	for (int i = 0; i < p->nworkers; i++) {
 		struct mpi_worker *w = &p->workers[i];
-		if (w->same_host && w->state != MW_GONE && !p->static_ranks)
+		if (w->state != MW_GONE && !p->static_ranks && w->same_host)
 			kill((pid_t)w->who.pid, SIGKILL);
+		else if (w->state != MW_GONE && !p->static_ranks)
+			abandon_remote(p, w);
 		if (w->same_host)
 			cf__mpi_local_worker_remove((pid_t)w->who.pid);
 		w->state = MW_GONE;

@@ -125,7 +125,7 @@ static int run_task(struct server *s, struct cf_mpi_msg *m)
 static int start_pool(struct server *s, struct cf_mpi_msg *m)
 {
 	struct cf_mpi_identity me;
-	unsigned char hello[4 + 4 + sizeof(me.host) + sizeof(me.build)];
+	unsigned char hello[4 + 6 + sizeof(me.host) + sizeof(me.build) + sizeof(me.place)];
 
 	if (m->len < 9)
 		return -1;
@@ -185,6 +185,8 @@ static int handle(struct server *s, struct cf_mpi_msg *m, bool stay)
 		return stay ? 0 : 1;
 	case CF_MPI_QUIT:
 		return 1;
+	case CF_MPI_ABANDON:
+		return 2;
 	default:
 		return -1;
 	}
@@ -212,6 +214,7 @@ int cf__mpi_serve(MPI_Comm comm, int master, bool stay)
 	s.comm = comm;
 	s.master = master;
 	s.beat_ms = 1000;
+	s.backoff.deep = true;
 	pthread_mutex_init(&s.beat_lock, NULL);
 	cf__cond_init(&s.beat_cond);
 	while (rc == 0) {
@@ -223,5 +226,5 @@ int cf__mpi_serve(MPI_Comm comm, int master, bool stay)
 		free(m.body);
 	}
 	server_end(&s);
-	return rc > 0 ? 0 : 1;
+	return rc == 1 ? 0 : rc == 2 ? 2 : 1;
 }

@@ -8,8 +8,9 @@
 
 /* Serves pools from rank `master` of comm: one pool, then returns on
  * EXIT (a spawned worker), or pool after pool until QUIT (a static
- * rank, with stay).  0 when told to go, 1 when the master was lost or
- * spoke nonsense (MPI must then not be finalised). */
+ * rank, with stay).  0 when told to go, 2 when abandoned by a broken
+ * pool, 1 when the master was lost or spoke nonsense (MPI must not be
+ * finalised after either). */
 int cf__mpi_serve(MPI_Comm comm, int master, bool stay);
 
 #endif

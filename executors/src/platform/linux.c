@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -384,4 +385,21 @@ bool cf__pid_gone(pid_t pid)
 	 * parentheses: it is after the last ')'. */
 	const char *close = strrchr(buf, ')');
 	return close && (close[2] == 'Z' || close[2] == 'X');
+}
+
+void cf__machine_id(char *buf, size_t size)
+{
+	char boot[64] = "";
+	struct stat ns;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (f) {
+		if (!fgets(boot, sizeof(boot), f))
+			boot[0] = '\0';
+		fclose(f);
+		boot[strcspn(boot, "\n")] = '\0';
+	}
+	if (stat("/proc/self/ns/pid", &ns) != 0)
+		ns.st_ino = 0;
+	snprintf(buf, size, "%s:%lu", boot, (unsigned long)ns.st_ino);
 }

@@ -77,6 +77,10 @@ bool cf__build_id(char *hex, size_t size);
 /* Whether process pid (on this host) is gone: no such process, or a
  * zombie nobody has reaped yet.  False when it cannot be told. */
 bool cf__pid_gone(pid_t pid);
+/* Where this process's pids mean something: the boot's ID and the pid
+ * namespace, "BOOT_ID:INODE".  Two processes with the same one can see
+ * each other's pids; a host name says less (two machines may share one). */
+void cf__machine_id(char *buf, size_t size);
 
 /* ---- waiting for several descriptors at once ---- */
 
