@@ -127,7 +127,12 @@ static struct mpi_pool *pool_alloc(const cf_options *opts)
 	p->max_workers = opts->max_workers;
 	p->beat_ms = BEAT_MS;
 	p->silence_s = silence_bound();
-	p->spin_us = p->backoff.spin_us = (unsigned)opts->idle_spin_us;
+	/* The manager never spins: a caller waiting for a result polls hot
+	 * itself (help.c), and a third spinning thread on a 2-core machine
+	 * slowed one task at a time by a third.  It polls after sleeps of
+	 * 10 us and up, which a map's stream of chunks can afford. */
+	p->spin_us = (unsigned)opts->idle_spin_us;
+	p->backoff.spin_us = 0;
 	p->wait_help = cf__mpi_wait_help_index();
 	p->generation = cf__mpi_next_generation();
 	cf__mpi_identity_self(&p->me, false);

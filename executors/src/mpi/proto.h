@@ -93,11 +93,11 @@ bool cf__mpi_identity_get(const unsigned char *body, size_t len, struct cf_mpi_i
  * spin a core for as long as they wait.  A worker idle for longer than
  * CF_MPI_DEEP_IDLE_S (deep) sleeps up to CF_MPI_DEEP_SLEEP_S: a thousand
  * polls a second cost an idle worker about a percent of a core, fifty
- * cost nothing measurable, and a pool idle for a second can afford a
+ * cost nothing measurable, and a pool idle for 100 ms can afford a
  * first task that waits up to 20 ms more. */
 #define CF_MPI_SLEEP_MIN_S 10e-6
 #define CF_MPI_SLEEP_MAX_S 1e-3
-#define CF_MPI_DEEP_IDLE_S 1.0
+#define CF_MPI_DEEP_IDLE_S 0.1
 #define CF_MPI_DEEP_SLEEP_S 20e-3
 
 struct cf_mpi_backoff {
