@@ -51,10 +51,10 @@
 #define IDLE_SPIN_US 1000
 #define CHUNKSIZE 1024
 /* Longer than the spin, the back-off's climb to 1 ms sleeps (about 2 ms)
- * and the second after which an idle worker sleeps deeper
- * (CF_MPI_DEEP_IDLE_S, executors/src/mpi/proto.h): what follows is the
- * idle state, not the way into it. */
-#define IDLE_SETTLE_S 1.2
+ * and the idle time after which a worker sleeps deeper
+ * (CF_MPI_DEEP_IDLE_S in executors/src/mpi/proto.h, a fraction of this):
+ * what follows is the idle state, not the way into it. */
+#define IDLE_SETTLE_S 0.5
 
 enum { F_SPAWN, F_STARTUP, F_TRIP, F_ONE, F_MAP, F_IDLE_CALLER, F_IDLE_WORKER, N_FIGURES };
 
