@@ -21,6 +21,7 @@
 #define BEAT_MS 1000
 #define SILENCE_S 10.0
 
+/* Lock held. */
 static void wake_manager(struct mpi_pool *p)
 {
 	atomic_store(&p->woken, true);
@@ -40,19 +41,22 @@ static cf_status pool_submit(cf_executor *ex, cf_future *f)
 	} else {
 		cf__future_ref(f);      /* the pool's reference */
 		cf__future_set_backend_data(f, p);
-		if (!cf__future_streamed(f)) {
-			/* The caller polls the workers itself (help.c), not
-			 * the future's flag. */
-			cf__future_set_spin(f, 0);
+		/* A caller waiting for its task polls the workers itself
+		 * (help.c), not the future's flag; one reading a map's
+		 * stream sleeps while the manager polls: either way two
+		 * threads poll, the worker and one of the pool's side. */
+		cf__future_set_spin(f, 0);
+		if (!cf__future_streamed(f))
 			cf__future_set_wait_help(f, p->wait_help);
-		}
 		cf__fifo_push(&p->queue, cf__future_link(f));
+		/* A manager that polls will see the task; only one asleep
+		 * (nothing out for a while, or no worker yet) is woken. */
+		if (p->sleeping)
+			wake_manager(p);
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (st == CF_OK) {
+	if (st == CF_OK)
 		cf__mpi_try_dispatch(p);
-		wake_manager(p);
-	}
 	return st;
 }
 
@@ -127,12 +131,10 @@ static struct mpi_pool *pool_alloc(const cf_options *opts)
 	p->max_workers = opts->max_workers;
 	p->beat_ms = BEAT_MS;
 	p->silence_s = silence_bound();
-	/* The manager never spins: a caller waiting for a result polls hot
-	 * itself (help.c), and a third spinning thread on a 2-core machine
-	 * slowed one task at a time by a third.  It polls after sleeps of
-	 * 10 us and up, which a map's stream of chunks can afford. */
-	p->spin_us = (unsigned)opts->idle_spin_us;
-	p->backoff.spin_us = 0;
+	/* The manager spins as long as the callers would, but only while no
+	 * caller polls for it (help.c): a map's stream of chunks, which no
+	 * caller helps with, needs it; one task at a time does not. */
+	p->spin_us = p->backoff.spin_us = (unsigned)opts->idle_spin_us;
 	p->wait_help = cf__mpi_wait_help_index();
 	p->generation = cf__mpi_next_generation();
 	cf__mpi_identity_self(&p->me, false);

@@ -29,14 +29,13 @@ static struct mpi_pool *join_helpers(cf_future *f)
 	return p;
 }
 
-/* The manager polls again once nobody helps. */
+/* The manager, which polls every millisecond while a caller helps,
+ * takes over without being woken. */
 static void leave_helpers(struct mpi_pool *p)
 {
 	pthread_mutex_lock(&p->lock);
 	if (atomic_fetch_sub(&p->helpers, 1) == 1)
 		pthread_cond_broadcast(&p->helpers_cond);
-	atomic_store(&p->woken, true);
-	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 }
 

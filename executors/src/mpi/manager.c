@@ -16,6 +16,8 @@
 
 /* How often busy workers' pids and silence are checked. */
 #define CHECK_EVERY_S 0.1
+/* With no task out for this long, the manager sleeps until woken. */
+#define MANAGER_IDLE_S 0.1
 /* A worker that has not said READY after this long never will. */
 #define START_BOUND_S 60.0
 
@@ -232,26 +234,29 @@ static bool outstanding(struct mpi_pool *p)
 	return false;
 }
 
-/* Spin, then sleep between polls while workers have work; sleep until
- * woken (or a second) while none has, or while a caller polls for us. */
+/* Polls hot for idle_spin_us after the last progress, then after sleeps
+ * of 10 us doubling to 1 ms; while a caller polls for it (help.c), every
+ * millisecond only, since a third thread polling on two cores slows the
+ * round trip it waits for.  With no task out for MANAGER_IDLE_S it sleeps
+ * until a submit wakes it; until then submits do not wake it (a wake-up
+ * per task cost a caller polling hot a core's share per task). */
 static void idle_wait(struct mpi_pool *p, bool busy)
 {
-	double pause = busy ? cf__mpi_backoff_next(&p->backoff) : 1.0;
+	double pause = cf__mpi_backoff_next(&p->backoff);
+	bool idle = !busy && cf__now() - p->backoff.spin_until > MANAGER_IDLE_S;
 
 	if (atomic_load(&p->helpers) > 0)
 		pause = CF_MPI_SLEEP_MAX_S;
-
-	if (atomic_exchange(&p->woken, false)) {
-		cf__mpi_backoff_reset(&p->backoff);
-		return;
-	}
-	if (pause == 0) {
+	else if (pause == 0) {
 		cf__spin_step(0);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
-	if (!atomic_load(&p->woken))
-		cf__cond_wait_until(&p->wake, &p->lock, cf__now() + pause);
+	if (!atomic_exchange(&p->woken, false)) {
+		p->sleeping = idle;
+		cf__cond_wait_until(&p->wake, &p->lock, cf__now() + (idle ? 1.0 : pause));
+		p->sleeping = false;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -260,8 +265,10 @@ static void idle_wait(struct mpi_pool *p, bool busy)
 static bool await_first_task(struct mpi_pool *p)
 {
 	pthread_mutex_lock(&p->lock);
+	p->sleeping = true;
 	while (!p->queue.head && !p->shutdown)
 		pthread_cond_wait(&p->wake, &p->lock);
+	p->sleeping = false;
 	bool go = p->queue.head != NULL;
 	pthread_mutex_unlock(&p->lock);
 	return go;

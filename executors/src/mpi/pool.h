@@ -73,9 +73,10 @@ struct mpi_worker {
 };
 
 struct mpi_pool {
-	pthread_mutex_t lock;           /* queue, shutdown, broken, why */
+	pthread_mutex_t lock;           /* queue, shutdown, broken, why, sleeping */
 	pthread_cond_t wake;            /* callers -> manager */
 	atomic_bool woken;
+	bool sleeping;                  /* the manager waits to be woken */
 	struct cf_fifo queue;
 	bool shutdown;
 	bool broken;
