@@ -90,6 +90,10 @@ static int init_locked(char *why, size_t size)
 		}
 		we_initialised = true;
 		mark_process();
+		/* A failed spawn reports through MPI_COMM_SELF: an error
+		 * that becomes CF_BROKEN, not the abort of the default.  A
+		 * program that initialised MPI keeps its own handlers. */
+		MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
 	} else {
 		MPI_Query_thread(&provided);
 	}
@@ -240,6 +244,7 @@ static void start_static(void)
 		die("MPI_Init_thread failed");
 	we_initialised = true;
 	mark_process();
+	MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
 	MPI_Comm_dup(MPI_COMM_WORLD, &static_ranks.comm);
 	MPI_Comm_set_errhandler(static_ranks.comm, MPI_ERRORS_RETURN);
 	MPI_Comm_rank(static_ranks.comm, &rank);

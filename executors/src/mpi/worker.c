@@ -83,25 +83,10 @@ static int send_failure(struct server *s, int tag, uint64_t id, const char *mess
 	return send_error(s, tag, id, &error);
 }
 
-/* The function a TASK or START body names, its argument moved to the
- * start of the (malloc-aligned) buffer. */
-static void (*take_function(unsigned char *body, size_t len, size_t *arg_len))(void)
-{
-	struct cf_fnref ref;
-	const unsigned char *arg;
-	void (*fn)(void);
-
-	if (cf_wire_get_fnref(body, len, &ref, &arg, arg_len) != CF_WIRE_OK)
-		return NULL;
-	fn = cf__fnref_to_fn(&ref);
-	memmove(body, arg, *arg_len);
-	return fn;
-}
-
 static int run_task(struct server *s, struct cf_mpi_msg *m)
 {
 	size_t arg_len = 0;
-	cf_fn fn = (cf_fn)take_function(m->body, m->len, &arg_len);
+	cf_fn fn = (cf_fn)cf__fnref_take(m->body, m->len, &arg_len);
 	struct cf_task task;
 	int rc;
 
@@ -139,7 +124,7 @@ static int start_pool(struct server *s, struct cf_mpi_msg *m)
 	if (m->body[8]) {
 		size_t arg_len = 0;
 		memmove(m->body, m->body + 9, m->len - 9);
-		initializer_fn init = (initializer_fn)take_function(m->body, m->len - 9, &arg_len);
+		initializer_fn init = (initializer_fn)cf__fnref_take(m->body, m->len - 9, &arg_len);
 		if (!init)
 			return send_failure(s, CF_MPI_INIT_FAILED, s->generation,
 					    "the initializer is not in the worker's program");

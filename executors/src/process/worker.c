@@ -48,26 +48,10 @@ static int send_failure(int fd, uint8_t type, uint64_t id, const char *message)
 	return send_error(fd, type, id, &error);
 }
 
-/* Splits a TASK or INIT payload into the function and its argument; the
- * argument is moved to the start of the buffer, which malloc aligned for
- * any type, as cf_task_arg promises. */
-static void (*take_function(unsigned char *payload, size_t len, size_t *arg_len))(void)
-{
-	struct cf_fnref ref;
-	const unsigned char *arg;
-	void (*fn)(void);
-
-	if (cf_wire_get_fnref(payload, len, &ref, &arg, arg_len) != CF_WIRE_OK)
-		return NULL;
-	fn = cf__fnref_to_fn(&ref);
-	memmove(payload, arg, *arg_len);
-	return fn;
-}
-
 static int run_task(int fd, uint64_t id, unsigned char *payload, size_t len)
 {
 	size_t arg_len = 0;
-	cf_fn fn = (cf_fn)take_function(payload, len, &arg_len);
+	cf_fn fn = (cf_fn)cf__fnref_take(payload, len, &arg_len);
 	struct cf_task task;
 	int rc;
 
@@ -89,7 +73,7 @@ static int run_task(int fd, uint64_t id, unsigned char *payload, size_t len)
 static int run_initializer(int fd, unsigned char *payload, size_t len)
 {
 	size_t arg_len = 0;
-	initializer_fn init = (initializer_fn)take_function(payload, len, &arg_len);
+	initializer_fn init = (initializer_fn)cf__fnref_take(payload, len, &arg_len);
 	int rc;
 
 	if (!init) {

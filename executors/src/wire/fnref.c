@@ -26,3 +26,16 @@ void (*cf__fnref_to_fn(const struct cf_fnref *ref))(void)
 {
 	return (void (*)(void))cf__object_address(ref->module, ref->module_len, ref->offset);
 }
+
+void (*cf__fnref_take(unsigned char *payload, size_t len, size_t *arg_len))(void)
+{
+	struct cf_fnref ref;
+	const unsigned char *arg;
+	void (*fn)(void);
+
+	if (cf_wire_get_fnref(payload, len, &ref, &arg, arg_len) != CF_WIRE_OK)
+		return NULL;
+	fn = cf__fnref_to_fn(&ref);
+	memmove(payload, arg, *arg_len);
+	return fn;
+}

@@ -105,5 +105,9 @@ int cf__fnref_from_fn(void (*fn)(void), struct cf_fnref *ref);
  * object is loaded here and the offset falls in one of its executable
  * segments. */
 void (*cf__fnref_to_fn(const struct cf_fnref *ref))(void);
+/* Splits a TASK or INIT payload into the function it names here (NULL
+ * when none) and its argument, which is moved to the start of the
+ * buffer: malloc aligned that for any type, as cf_task_arg promises. */
+void (*cf__fnref_take(unsigned char *payload, size_t len, size_t *arg_len))(void);
 
 #endif
