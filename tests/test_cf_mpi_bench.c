@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "support.h"
+#include "cf_test_util.h"
 
 #define BENCH "micro/cf_mpi_overhead"
 #define BENCH_BOUND 120.0       /* seconds, for each quick run */
@@ -51,13 +52,7 @@ static const char *bench_or_skip(void)
 	if (access(path, X_OK) != 0)
 		cr_skip_test("MPI is not built (no %s): mk/mpi.mk builds the backend and its "
 			     "benchmark only where pkg-config finds ompi-c, without SANITIZE", path);
-	/* Open MPI on loopback, and as root, for this test's runs only. */
-	setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-	setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-	setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
-	setenv("OMPI_MCA_oob_tcp_if_include", "lo", 1);
-	setenv("OMPI_MCA_pml", "ob1", 1);
-	setenv("OMPI_MCA_btl", "self,tcp", 1);
+	mpi_test_env();         /* loopback, as root, for this test's runs only */
 	return path;
 }
 

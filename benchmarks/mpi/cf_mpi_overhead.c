@@ -278,12 +278,14 @@ static void init_figures(const struct sizes *sz)
 	fig[F_MAP].ref = &fig[F_TRIP];
 	snprintf(fig[F_MAP].extra, sizeof(fig[F_MAP].extra),
 		 "\"tasks\":%ld,\"workers\":1,\"chunksize\":%d", sz->tasks, CHUNKSIZE);
-	/* Their samples are CPU ns per s of wall, which the table's "ns per
-	 * operation" reads as; the CSV and the targets show them in %. */
-	snprintf(label, sizeof(label), "idle CPU of the caller's process over %.1f s",
-		 sz->idle_s);
+	/* Their samples are CPU ns per s of wall, which the report's table
+	 * would show under "ns" if the name did not say it; the CSV and the
+	 * targets show them in %. */
+	snprintf(label, sizeof(label),
+		 "idle CPU of the caller's process over %.1f s, CPU ns per s of wall", sz->idle_s);
 	micro_fig_init(&fig[F_IDLE_CALLER], "cf.mpi.idle_cpu.caller", label, NULL);
-	snprintf(label, sizeof(label), "idle CPU of the worker over %.1f s", sz->idle_s);
+	snprintf(label, sizeof(label), "idle CPU of the worker over %.1f s, CPU ns per s of wall",
+		 sz->idle_s);
 	micro_fig_init(&fig[F_IDLE_WORKER], "cf.mpi.idle_cpu.worker", label, NULL);
 	for (int i = F_IDLE_CALLER; i <= F_IDLE_WORKER; i++)
 		snprintf(fig[i].extra, sizeof(fig[i].extra),
@@ -487,6 +489,8 @@ int main(int argc, char **argv)
 	if (!args.json) {
 		printf(" (the idle CPU figures are CPU ns per second of wall)\n");
 		print_targets();
+		if (fflush(stdout) != 0 || ferror(stdout))
+			micro_fail("cannot write the targets to standard output");
 	}
 	if (csv)
 		write_csv(csv, command);
